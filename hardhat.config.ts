@@ -27,7 +27,7 @@ const config: HardhatUserConfig = {
     path: require.resolve("solc/soljson.js"),
     settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: "prague" },
   },
-  paths: { sources: "contracts", tests: { solidity: "contracts/test" } },
+  paths: { sources: "contracts" },
   networks: {
     hardhatMainnet: { type: "edr-simulated", chainType: "l1", hardfork: "osaka" },
     localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },

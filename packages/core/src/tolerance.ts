@@ -28,6 +28,12 @@ function nonFinite(bits: readonly number[]): string | null {
 }
 
 /**
+ * Both sides of the integer inequality of the last checkDot call that reached it (for the vector generator,
+ * which keeps only boundary cases that are far from the edge compared with the Solidity twin's truncation).
+ */
+export let lastDotMargin: { lhs: bigint; rhs: bigint } | null = null;
+
+/**
  * Dot-product rule (SPEC §6.1): r = Σ a_i·b_i over K terms, accept iff
  * |c − r| <= γ_K·Σ|a_i·b_i| + K·2^-126.
  */
@@ -56,7 +62,10 @@ export function checkDot(a: readonly number[], b: readonly number[], claimed: nu
   const W = 1n << 24n;
   const Kb = BigInt(K);
   // (2^24 − K)·|c − r| <= K·S + (2^24 − K)·K·2^-126
-  if ((W - Kb) * abs(cs - r) <= Kb * S + (W - Kb) * absTerm) return OK;
+  const lhs = (W - Kb) * abs(cs - r);
+  const rhs = Kb * S + (W - Kb) * absTerm;
+  lastDotMargin = { lhs, rhs };
+  if (lhs <= rhs) return OK;
   return { ok: false, reason: "out-of-bound", detail: `dot product of ${K} terms: claimed value outside γ_K bound` };
 }
 
