@@ -52,41 +52,36 @@ library LibMerkle {
     uint256 internal constant CHUNK_ELEMS = 256;
     uint256 internal constant CHUNK_BYTES = 1024;
 
-    /// @dev Selector of `Sha256Failed()`, for the assembly paths.
-    bytes4 private constant SHA256_FAILED = 0x3f3a9bc4;
-
     // ---------------------------------------------------------------------------------------------------------------
     // Hashes
     // ---------------------------------------------------------------------------------------------------------------
 
     /// @notice sha256(0x00 || data).
     function leafHash(bytes memory data) internal view returns (bytes32 h) {
+        bool ok;
         uint256 n = data.length;
         assembly ("memory-safe") {
             // Builds 0x00 || data in free memory without moving the free-memory pointer (temporary use).
             let p := mload(0x40)
             mstore8(p, 0)
             mcopy(add(p, 1), add(data, 0x20), n)
-            if iszero(staticcall(gas(), 0x02, p, add(n, 1), 0x00, 0x20)) {
-                mstore(0x00, SHA256_FAILED)
-                revert(0x00, 0x04)
-            }
+            ok := staticcall(gas(), 0x02, p, add(n, 1), 0x00, 0x20)
             h := mload(0x00)
         }
+        if (!ok) revert Sha256Failed();
     }
 
     /// @notice sha256(0x00 || data) for data in calldata.
     function leafHashCalldata(bytes calldata data) internal view returns (bytes32 h) {
+        bool ok;
         assembly ("memory-safe") {
             let p := mload(0x40)
             mstore8(p, 0)
             calldatacopy(add(p, 1), data.offset, data.length)
-            if iszero(staticcall(gas(), 0x02, p, add(data.length, 1), 0x00, 0x20)) {
-                mstore(0x00, SHA256_FAILED)
-                revert(0x00, 0x04)
-            }
+            ok := staticcall(gas(), 0x02, p, add(data.length, 1), 0x00, 0x20)
             h := mload(0x00)
         }
+        if (!ok) revert Sha256Failed();
     }
 
     /// @notice sha256(0x01 || l || r).
@@ -95,17 +90,16 @@ library LibMerkle {
     /// (depth-20 proof, execution only): about 3.9k gas this way against about 7.7k with
     /// `sha256(abi.encodePacked(bytes1(0x01), l, r))`; see the report of scripts/bench-gas.ts.
     function innerHash(bytes32 l, bytes32 r) internal view returns (bytes32 h) {
+        bool ok;
         assembly ("memory-safe") {
             let p := mload(0x40)
             mstore(add(p, 0x01), l)
             mstore(add(p, 0x21), r)
             mstore8(p, 0x01)
-            if iszero(staticcall(gas(), 0x02, p, 0x41, 0x00, 0x20)) {
-                mstore(0x00, SHA256_FAILED)
-                revert(0x00, 0x04)
-            }
+            ok := staticcall(gas(), 0x02, p, 0x41, 0x00, 0x20)
             h := mload(0x00)
         }
+        if (!ok) revert Sha256Failed();
     }
 
     /// @notice sha256(0x02 || u8(kind) || u64be(len) || top): the root that binds kind and length.
