@@ -201,18 +201,22 @@ library LibBlsVrf {
     function _encodingStatus(bytes memory enc, uint256 length) private pure returns (VrfStatus, uint256) {
         // INVARIANT: exact EIP-2537 length (128 for G1, 256 for G2).
         if (enc.length != length) return (VrfStatus.BadLength, enc.length);
-        bool allZero = true;
-        for (uint256 off = 0; off < length; off += 64) {
+        uint256 orAll;
+        for (uint256 off; off < length;) {
             uint256 hi = _word(enc, off);
             uint256 lo = _word(enc, off + 32);
             // INVARIANT: the 16 leading bytes of every field element are zero.
             if (hi >> 128 != 0) return (VrfStatus.NonzeroPadding, off);
             // INVARIANT: every field element is < p (compare the 48-byte values as (hi, lo) pairs).
             if (hi > P_HI || (hi == P_HI && lo >= P_LO)) return (VrfStatus.FieldNotReduced, off);
-            if (hi != 0 || lo != 0) allZero = false;
+            orAll |= hi | lo;
+            // off < length <= 256 here, so off + 64 cannot overflow.
+            unchecked {
+                off += 64;
+            }
         }
         // INVARIANT: the point at infinity is refused (the pairing precompile would accept it as neutral).
-        if (allZero) return (VrfStatus.Infinity, 0);
+        if (orAll == 0) return (VrfStatus.Infinity, 0);
         return (VrfStatus.Valid, 0);
     }
 
@@ -230,10 +234,10 @@ library LibBlsVrf {
 
     /// @dev expand_message_xmd (RFC 9380 §5.3.1), SHA-256, len_in_bytes = 128 (ell = 4): returns b_1..b_4.
     ///      b_i = H(strxor(b_0, b_{i-1}) || I2OSP(i, 1) || DST_prime) reuses one buffer whose first 33 bytes are
-    ///      overwritten in place: measured 2.4k gas less than four abi.encodePacked allocations.
+    ///      overwritten in place (measured: ~600 gas less per call than three more abi.encodePacked buffers).
     function _expandMessageXmd128(bytes memory message, bytes memory dstPrime)
         private
-        view
+        pure
         returns (bytes32 b1, bytes32 b2, bytes32 b3, bytes32 b4)
     {
         // msg_prime = Z_pad(64) || msg || I2OSP(128, 2) || I2OSP(0, 1) || DST_prime

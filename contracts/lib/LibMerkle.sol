@@ -103,7 +103,7 @@ library LibMerkle {
     }
 
     /// @notice sha256(0x02 || u8(kind) || u64be(len) || top): the root that binds kind and length.
-    function rootHash(uint8 kind, uint256 len, bytes32 top) internal view returns (bytes32) {
+    function rootHash(uint8 kind, uint256 len, bytes32 top) internal pure returns (bytes32) {
         // INVARIANT: len fits the u64 field; a wider value would be silently truncated by the cast below.
         if (len > type(uint64).max) revert MerkleLengthTooLarge(len);
         return sha256(abi.encodePacked(bytes1(0x02), kind, uint64(len), top));
@@ -228,26 +228,29 @@ library LibMerkle {
         uint256 lo = start;
         uint256 hi = end - 1;
         uint256 k;
-        // level[i] holds node lo + i of the current level; parents are written in place (position p is written only
-        // after positions >= p have been read, see below).
         for (uint256 t; t < d; ++t) {
             bytes32 left;
             bytes32 right;
             if (lo & 1 == 1) left = siblings[k++];
             if (hi & 1 == 0) right = siblings[k++];
-            uint256 plo = lo >> 1;
-            uint256 phi = hi >> 1;
-            for (uint256 j = plo; j <= phi; ++j) {
-                // children 2j and 2j+1; a child outside [lo, hi] is the matching sibling.
-                bytes32 a = 2 * j < lo ? left : leaves[2 * j - lo];
-                bytes32 b = 2 * j + 1 > hi ? right : leaves[2 * j + 1 - lo];
-                // reads at 2j - lo >= j - plo (or the sibling), so writing j - plo does not clobber unread nodes.
-                leaves[j - plo] = innerHash(a, b);
-            }
-            lo = plo;
-            hi = phi;
+            _foldLevel(leaves, lo, hi, left, right);
+            lo >>= 1;
+            hi >>= 1;
         }
         return rootHash(kind, len, leaves[0]);
+    }
+
+    /// @dev One level of a multiproof: `nodes[i]` holds node lo + i of the level (i <= hi − lo); afterwards
+    /// `nodes[i]` holds parent (lo >> 1) + i. A child outside [lo, hi] is `left` (node lo − 1) or `right` (hi + 1).
+    /// In place: parent j is written at j − plo only after children 2j − lo, 2j + 1 − lo (both >= j − plo) are read.
+    function _foldLevel(bytes32[] memory nodes, uint256 lo, uint256 hi, bytes32 left, bytes32 right) private view {
+        uint256 plo = lo >> 1;
+        uint256 phi = hi >> 1;
+        for (uint256 j = plo; j <= phi; ++j) {
+            bytes32 a = 2 * j < lo ? left : nodes[2 * j - lo];
+            bytes32 b = 2 * j + 1 > hi ? right : nodes[2 * j + 1 - lo];
+            nodes[j - plo] = innerHash(a, b);
+        }
     }
 
     /// @notice Verifies leaf data [start, start + leaves.length) with a multiproof against `(kind, len, root)`.

@@ -5,3 +5,4 @@ export * from "./prg.js";
 export * from "./float32.js";
 export * from "./tolerance.js";
 export * from "./dropout.js";
+export * from "./template.js";

@@ -22,6 +22,7 @@ export const Kind = {
   Rollup: 0x13,
   Dataset: 0x14,
   State: 0x15,
+  Template: 0x16,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 

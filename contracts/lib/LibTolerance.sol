@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {LibFloat32} from "./LibFloat32.sol";
+import {LibPrg} from "./LibPrg.sol";
+
+/// @title Int512
+/// @notice Signed 512-bit integers (sign and magnitude), just what the tolerance rules need.
+/// @dev Magnitudes are `hi · 2^256 + lo`. Callers keep every magnitude below 2^511 (bounds are stated where each
+/// value is built), so additions of two magnitudes cannot overflow.
+library Int512 {
+    struct Int {
+        bool neg;
+        uint256 hi;
+        uint256 lo;
+    }
+
+    /// @notice (-1)^neg · m · 2^s, for s < 512 and m·2^s < 2^511 (callers state why).
+    function fromShift(bool neg, uint256 m, uint256 s) internal pure returns (Int memory x) {
+        x.neg = neg && m != 0;
+        if (s >= 256) {
+            x.hi = m << (s - 256);
+        } else if (s == 0) {
+            x.lo = m;
+        } else {
+            x.lo = m << s;
+            x.hi = m >> (256 - s);
+        }
+    }
+
+    /// @notice (-1)^neg · v.
+    function fromUint(bool neg, uint256 v) internal pure returns (Int memory x) {
+        x.neg = neg && v != 0;
+        x.lo = v;
+    }
+
+    /// @notice |a| <= |b|.
+    function magLe(Int memory a, Int memory b) internal pure returns (bool) {
+        return a.hi < b.hi || (a.hi == b.hi && a.lo <= b.lo);
+    }
+
+    /// @notice |a| + |b| (unsigned result). Both magnitudes < 2^511.
+    function magAdd(Int memory a, Int memory b) internal pure returns (Int memory x) {
+        // Each magnitude < 2^511, so the sum < 2^512: the carry out of `lo` fits in `hi` and `hi` cannot wrap.
+        unchecked {
+            x.lo = a.lo + b.lo;
+            x.hi = a.hi + b.hi + (x.lo < a.lo ? 1 : 0);
+        }
+    }
+
+    /// @notice |a| − |b| for |a| >= |b| (unsigned result).
+    function magSub(Int memory a, Int memory b) private pure returns (Int memory x) {
+        // |a| >= |b| (checked by the callers), so the borrow out of `lo` is covered by `hi`.
+        unchecked {
+            x.lo = a.lo - b.lo;
+            x.hi = a.hi - b.hi - (a.lo < b.lo ? 1 : 0);
+        }
+    }
+
+    /// @notice a + b.
+    function add(Int memory a, Int memory b) internal pure returns (Int memory x) {
+        if (a.neg == b.neg) {
+            x = magAdd(a, b);
+            x.neg = a.neg && (x.hi | x.lo) != 0;
+        } else if (magLe(b, a)) {
+            x = magSub(a, b);
+            x.neg = a.neg && (x.hi | x.lo) != 0;
+        } else {
+            x = magSub(b, a);
+            x.neg = b.neg;
+        }
+    }
+
+    /// @notice a − b.
+    function sub(Int memory a, Int memory b) internal pure returns (Int memory) {
+        return add(a, Int(!b.neg && (b.hi | b.lo) != 0, b.hi, b.lo));
+    }
+
+    /// @notice |a| · 2^s for 0 < s < 256 (unsigned result), |a| < 2^(511 − s).
+    function magShl(Int memory a, uint256 s) internal pure returns (Int memory x) {
+        x.hi = (a.hi << s) | (a.lo >> (256 - s));
+        x.lo = a.lo << s;
+    }
+}
+
+/// @title LibTolerance
+/// @notice The tolerance rules of docs/SPEC.md §6: exact integer evaluation of whether a claimed float32 output is
+/// within the sound IEEE-754 bound of the exact result computed from the trainer's own committed float32 inputs.
+/// @dev Non-finite inputs or claimed values make every check return false (a violation, SPEC §6.3). Malformed
+/// *requests* (mismatched lengths, K out of range, a bad dropout rate, an unknown op) revert: they come from the
+/// job's template, not from the trainer, and indicate a caller bug.
+///
+/// Bit widths. A float32 is m·2^e with m < 2^24, e ∈ [-149, 104]; a product of two is m < 2^48, e ∈ [-298, 208].
+///
+/// Dot product (SPEC §6.1), with base = maxExp − 150 and unit U = 2^base:
+///   t_i  = floor(|p_i| / U) < 2^48 · 2^150 = 2^198            (term exponent <= maxExp)
+///   r~   = Σ ±t_i, S~ = Σ t_i: |r~|, S~ < K · 2^198 < 2^222    (K < 2^24)          int256/uint256
+///   S    = S~ + K (truncation, K units), K·S < 2^247           Q = floor(K·S / (2^24 − K)) < 2^247
+///   A    = ceil(K · 2^-126 / U) + K + 1  < 2^346 + 2^25         (2^-126/U = 2^(24 − maxExp), up to 2^322)
+///   c~   = trunc(c / U) · sign(c)        < 2^400 after the early reject below  (c/U can reach 2^576)
+///   accept iff (|c~ − r~| − A)·(2^24 − K) <= K·S  ⇔  |c~ − r~| <= A + Q       (integers, divisor > 0)
+/// A, c~ and |c~ − r~| live in Int512. Soundness: |r − r~U| < K·U and |c − c~U| < U, so whenever the exact rule
+/// (`packages/core` checkDot) accepts, |c~ − r~| <= |c − r|/U + K + 1 and this check accepts too. It may accept a
+/// few units U = 2^(maxExp−150) beyond the exact rule: far below one float32 step of any plausible claimed value.
+///
+/// Elementwise (SPEC §6.2): |c − r| <= 2^-23·|r| + 2^-126 with r = p/q (q = den − num for dropout, else 1) is
+/// evaluated exactly as 2^23·|c·q − p| <= |p| + q·2^-103, all in units of 2^-298 (the smallest product exponent):
+///   |p| < 2^(130 + 298) = 2^428 (mul: larger products are rejected first), add: |a + b| < 2^(129 + 298),
+///   dropout: p = x·den < 2^(128 + 32 + 298) = 2^458, |c·q| < 2^458, 2^23·|c·q − p| < 2^482.       Int512
+/// This is exactly the rule of `packages/core` checkElementwise (no truncation anywhere).
+library LibTolerance {
+    using Int512 for Int512.Int;
+
+    /// @notice The two operand vectors of a dot product have different lengths.
+    error ToleranceLengthMismatch(uint256 aLength, uint256 bLength);
+    /// @notice A dot product needs 1 <= K < 2^24 terms.
+    error ToleranceTermCount(uint256 k);
+    /// @notice A packed float32 vector's byte length is not a multiple of 4.
+    error TolerancePackedLength(uint256 length);
+    /// @notice The elementwise op code is unknown.
+    error ToleranceUnknownOp(uint256 op);
+    /// @notice The elementwise op takes `want` inputs; `got` were given.
+    error ToleranceArity(uint256 op, uint256 got, uint256 want);
+
+    /// @notice Elementwise ops (SPEC §6.2). Scale is a `Mul` by a committed scalar.
+    enum Op {
+        Add,
+        Mul,
+        Relu,
+        Copy,
+        DropoutKeep
+    }
+
+    /// @notice 2^24: 1/u with u = 2^-24, the unit roundoff of binary32.
+    uint256 internal constant TWO_POW_24 = 1 << 24;
+    /// @notice Exponent of the smallest dyadic the rules manipulate (product of two subnormals): the unit of §6.2.
+    int256 internal constant UNIT_EXP = -298;
+
+    // packed product word: | bit 80: negative | bits 64..79: exponent + EXP_BIAS | bits 0..63: mantissa (< 2^48) |
+    int256 private constant EXP_BIAS = 1024;
+    uint256 private constant MANT_MASK = (1 << 64) - 1;
+
+    // -----------------------------------------------------------------------------------------------------------------
+    // Dot product (SPEC §6.1)
+    // -----------------------------------------------------------------------------------------------------------------
+
+    /// @notice Whether `claimed` (float32 bits) is an acceptable value of Σ a_i·b_i (bits; a bias is a term b·1.0).
+    function checkDot(uint32[] memory a, uint32[] memory b, uint32 claimed) internal pure returns (bool) {
+        uint256 k = a.length;
+        // INVARIANT: one b per a.
+        if (k != b.length) revert ToleranceLengthMismatch(k, b.length);
+        _checkTermCount(k);
+        if (!LibFloat32.isFinite(claimed)) return false;
+        uint256[] memory prods = new uint256[](k);
+        int256 maxExp = type(int256).min;
+        for (uint256 i; i < k; ++i) {
+            (bool ok, uint256 w, int256 e) = _product(a[i], b[i]);
+            if (!ok) return false;
+            prods[i] = w;
+            if (e > maxExp) maxExp = e;
+        }
+        return _dotAccepts(prods, maxExp, claimed);
+    }
+
+    /// @notice As `checkDot`, with both vectors given as packed little-endian float32 bytes in calldata (the layout of
+    /// tensor chunks, so a one-step proof can pass opened chunk bytes straight through).
+    function checkDotPacked(bytes calldata a, bytes calldata b, uint32 claimed) internal pure returns (bool) {
+        // INVARIANT: whole float32 values, one b per a.
+        if (a.length % 4 != 0) revert TolerancePackedLength(a.length);
+        if (a.length != b.length) revert ToleranceLengthMismatch(a.length / 4, b.length / 4);
+        uint256 k = a.length / 4;
+        _checkTermCount(k);
+        if (!LibFloat32.isFinite(claimed)) return false;
+        uint256[] memory prods = new uint256[](k);
+        int256 maxExp = type(int256).min;
+        for (uint256 i; i < k; ++i) {
+            (bool ok, uint256 w, int256 e) =
+                _product(LibFloat32.elementAtCalldata(a, i), LibFloat32.elementAtCalldata(b, i));
+            if (!ok) return false;
+            prods[i] = w;
+            if (e > maxExp) maxExp = e;
+        }
+        return _dotAccepts(prods, maxExp, claimed);
+    }
+
+    /// @dev INVARIANT (callers): 1 <= k < 2^24, the bound γ_K = K/(2^24 − K) is defined and positive.
+    function _checkTermCount(uint256 k) private pure {
+        if (k == 0 || k >= TWO_POW_24) revert ToleranceTermCount(k);
+    }
+
+    /// @dev The exact product of two float32 as a packed word; ok = false if either is NaN/Inf.
+    function _product(uint32 a, uint32 b) private pure returns (bool ok, uint256 w, int256 e) {
+        if (!LibFloat32.isFinite(a) || !LibFloat32.isFinite(b)) return (false, 0, 0);
+        (bool na, uint256 ma, int256 ea) = LibFloat32.decode(a);
+        (bool nb, uint256 mb, int256 eb) = LibFloat32.decode(b);
+        // ma, mb < 2^24 and ea, eb ∈ [-149, 104]: ma·mb < 2^48 and e ∈ [-298, 208], so e + EXP_BIAS ∈ [726, 1232]
+        // fits the 16-bit field and the casts below are lossless.
+        e = ea + eb;
+        w = (na != nb ? uint256(1) << 80 : 0) | (uint256(e + EXP_BIAS) << 64) | (ma * mb);
+        ok = true;
+    }
+
+    /// @dev The truncated integer test of SPEC §6.1 over packed products (see the library NatSpec for the widths).
+    function _dotAccepts(uint256[] memory prods, int256 maxExp, uint32 claimed) private pure returns (bool) {
+        uint256 k = prods.length;
+        // maxExp ∈ [-298, 208] (k >= 1 products), so base ∈ [-448, 58].
+        int256 base = maxExp - 150;
+        int256 rt; // r~
+        uint256 st; // S~
+        for (uint256 i; i < k; ++i) {
+            uint256 w = prods[i];
+            int256 sh = int256((w >> 64) & 0xffff) - EXP_BIAS - base; // e_i − base <= 150
+            uint256 m = w & MANT_MASK;
+            // Exact when sh >= 0, else truncated toward zero (a shift by >= 256 gives 0, as it should).
+            uint256 t = sh >= 0 ? m << uint256(sh) : m >> uint256(-sh);
+            // t < 2^198 and i < k < 2^24, so |rt|, st < 2^222: no overflow in int256/uint256.
+            unchecked {
+                st += t;
+                rt = (w >> 80) & 1 == 1 ? rt - int256(t) : rt + int256(t);
+            }
+        }
+        uint256 q;
+        // k·(st + k) < 2^24 · (2^222 + 2^24) < 2^247 and 2^24 − k >= 1: no overflow, exact floor.
+        unchecked {
+            q = (k * (st + k)) / (TWO_POW_24 - k);
+        }
+        // A = ceil(k · 2^(24 − maxExp)) + k + 1, with 24 − maxExp ∈ [-184, 322].
+        int256 sa = 24 - maxExp;
+        Int512.Int memory bound;
+        if (sa >= 0) {
+            // k < 2^24 and sa <= 322: k << sa < 2^346, an Int512.
+            bound = Int512.fromShift(false, k, uint256(sa));
+        } else {
+            // ceil(k / 2^s) with s <= 184.
+            uint256 s = uint256(-sa);
+            uint256 roundUp = (k & ((uint256(1) << s) - 1)) != 0 ? 1 : 0;
+            bound = Int512.fromUint(false, (k >> s) + roundUp);
+        }
+        // + (k + 1) truncation units (K terms, one for c) + Q; each < 2^247, the magnitudes stay < 2^347.
+        bound = bound.magAdd(Int512.fromUint(false, q + k + 1));
+
+        (bool nc, uint256 mc, int256 ec) = LibFloat32.decode(claimed);
+        int256 sc = ec - base; // ∈ [-207, 552]
+        Int512.Int memory ct;
+        if (sc >= 0) {
+            // Early reject: c~ >= 2^377 > 2^347 + 2^247 + 2^222 > A + Q + |r~|, so |c~ − r~| > A + Q.
+            if (mc != 0 && sc > 376) return false;
+            ct = Int512.fromShift(nc, mc, uint256(sc)); // < 2^24 · 2^376 = 2^400
+        } else {
+            ct = Int512.fromUint(nc, mc >> uint256(-sc));
+        }
+        Int512.Int memory r = rt >= 0 ? Int512.fromUint(false, uint256(rt)) : Int512.fromUint(true, uint256(-rt));
+        Int512.Int memory diff = ct.sub(r);
+        return diff.magLe(bound);
+    }
+
+    // -----------------------------------------------------------------------------------------------------------------
+    // Elementwise (SPEC §6.2)
+    // -----------------------------------------------------------------------------------------------------------------
+
+    /// @notice Whether `claimed` is an acceptable value of `op(inputs)`: |c − r| <= 2^-23·|r| + 2^-126, r exact.
+    /// @param num,den the drop probability num/den (DropoutKeep only: r = x·den/(den − num)); ignored otherwise.
+    function checkElementwise(Op op, uint32[] memory inputs, uint256 num, uint256 den, uint32 claimed)
+        internal
+        pure
+        returns (bool)
+    {
+        uint256 want = op == Op.Add || op == Op.Mul ? 2 : 1;
+        // INVARIANT: the op's arity (the template fixes it).
+        if (inputs.length != want) revert ToleranceArity(uint256(op), inputs.length, want);
+        uint256 q = 1;
+        if (op == Op.DropoutKeep) {
+            // INVARIANT: 0 <= num < den < 2^32, so q = den − num ∈ [1, 2^32).
+            if (num >= den || den > type(uint32).max) revert LibPrg.DropoutRateInvalid(num, den);
+            q = den - num;
+        }
+        if (!LibFloat32.isFinite(claimed)) return false;
+        for (uint256 i; i < inputs.length; ++i) {
+            if (!LibFloat32.isFinite(inputs[i])) return false;
+        }
+
+        // p = r·q, exact, in units of 2^-298 (UNIT_EXP).
+        Int512.Int memory p;
+        (bool nx, uint256 mx, int256 ex) = LibFloat32.decode(inputs[0]);
+        if (op == Op.Add) {
+            (bool ny, uint256 my, int256 ey) = LibFloat32.decode(inputs[1]);
+            // each |x| < 2^128 → < 2^426 units; the sum < 2^427.
+            p = _units(nx, mx, ex).add(_units(ny, my, ey));
+        } else if (op == Op.Mul) {
+            (bool ny, uint256 my, int256 ey) = LibFloat32.decode(inputs[1]);
+            uint256 m = mx * my; // < 2^48
+            int256 e = ex + ey; // ∈ [-298, 208]
+            // Early reject: |r| >= 2^130 while |c| < 2^128 gives |c − r| >= 3|r|/4 > 2^-23·|r| + 2^-126.
+            if (m != 0 && int256(_bitLength(m)) + e > 130) return false;
+            p = _units(nx != ny, m, e); // < 2^(130 + 298)
+        } else if (op == Op.Relu) {
+            p = (!nx && mx != 0) ? _units(false, mx, ex) : Int512.fromUint(false, 0);
+        } else if (op == Op.Copy) {
+            p = _units(nx, mx, ex);
+        } else {
+            // DropoutKeep: p = x·den, mx·den < 2^56.
+            p = _units(nx, mx * den, ex);
+        }
+
+        (bool nc, uint256 mc, int256 ec) = LibFloat32.decode(claimed);
+        Int512.Int memory cq = _units(nc, mc * q, ec); // mc·q < 2^56, < 2^(56 + 104 + 298) = 2^458
+        // lhs = 2^23·|c·q − p| < 2^482; rhs = |p| + q·2^-103 = |p| + q·2^195 units < 2^459.
+        Int512.Int memory lhs = cq.sub(p).magShl(23);
+        Int512.Int memory rhs = p.magAdd(Int512.fromShift(false, q, 195));
+        return lhs.magLe(rhs);
+    }
+
+    /// @notice The dropout rule for one element (SPEC §5.3): a dropped element must be exactly ±0; a kept one must
+    /// satisfy the elementwise rule against x·den/(den − num).
+    function checkDropout(bool keep, uint256 num, uint256 den, uint32 x, uint32 out) internal pure returns (bool) {
+        if (!keep) {
+            // INVARIANT: the rate is validated even when the element is dropped.
+            if (num >= den || den > type(uint32).max) revert LibPrg.DropoutRateInvalid(num, den);
+            return LibFloat32.isZero(out);
+        }
+        uint32[] memory inputs = new uint32[](1);
+        inputs[0] = x;
+        return checkElementwise(Op.DropoutKeep, inputs, num, den, out);
+    }
+
+    /// @dev (-1)^neg · m · 2^e in units of 2^-298, for m < 2^64, e ∈ [-298, 208] and m·2^(e + 298) < 2^511.
+    function _units(bool neg, uint256 m, int256 e) private pure returns (Int512.Int memory) {
+        // e >= UNIT_EXP, so the shift is >= 0; callers bound the magnitude (see the library NatSpec), and a zero m
+        // with a shift up to 506 yields zero.
+        return Int512.fromShift(neg, m, uint256(e - UNIT_EXP));
+    }
+
+    /// @dev Number of significant bits of m (0 for 0).
+    function _bitLength(uint256 m) private pure returns (uint256 n) {
+        while (m != 0) {
+            m >>= 1;
+            ++n;
+        }
+    }
+}
