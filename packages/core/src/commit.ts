@@ -6,7 +6,7 @@
 import { concat, equalBytes, u32be, u64be } from "./bytes.js";
 import { buildTree, Kind, MerkleError, type MerkleTree } from "./merkle.js";
 
-export const G1_BYTES = 128;
+import { G1_BYTES } from "./vrf.js";
 export const JOURNAL_ENTRY_BYTES = 4 + 32 + G1_BYTES + 32 + 32 + 32 + 4; // 264
 export const ITERATION_LEAF_BYTES = 8 + 32 + 32; // 72
 

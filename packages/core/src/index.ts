@@ -6,3 +6,4 @@ export * from "./float32.js";
 export * from "./tolerance.js";
 export * from "./dropout.js";
 export * from "./template.js";
+export * from "./vrf.js";

@@ -1,0 +1,50 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { GraphTemplateError, mlpTemplate, numel, templateHash, validateTemplate, type GraphTemplate } from "../src/index.js";
+import { DEFAULT_MODEL } from "./helpers.js";
+
+test("the MLP template: params first (node id = param id), every parameter has an update node, shapes check", () => {
+  const t = mlpTemplate(DEFAULT_MODEL);
+  assert.equal(t.params.length, 12); // 3 layers × (w, b) × (value, velocity)
+  t.params.forEach((p, i) => {
+    assert.equal(t.nodes[i]!.op, "param");
+    assert.equal(t.nodes[i]!.attrs.param, i);
+    const u = t.nodes[t.updateOf[i]!]!;
+    assert.ok(u.op === "sgd" || u.op === "momentum");
+    assert.deepEqual(u.shape, p.shape);
+  });
+  assert.equal(t.dropout.length, 2);
+  assert.equal(templateHash(t), templateHash(mlpTemplate(DEFAULT_MODEL)));
+  assert.notEqual(templateHash(t), templateHash(mlpTemplate({ ...DEFAULT_MODEL, lr: 0.1 })));
+});
+
+test("contiguity: every dot-product node reads whole rows (weights stored [out, in]; columns come from transpose nodes)", () => {
+  const t = mlpTemplate(DEFAULT_MODEL);
+  for (const n of t.nodes) {
+    if (n.op !== "linear" && n.op !== "matmul_nt") continue;
+    const [a, b] = [t.nodes[n.inputs[0]!]!, t.nodes[n.inputs[1]!]!];
+    // out[m, j] = Σ_k a[m, k]·b[j, k]: both operands are read along their last (contiguous) axis
+    assert.equal(a.shape[1], b.shape[1], `${n.name}: inner dimension`);
+    assert.deepEqual(n.shape, [a.shape[0], b.shape[0]]);
+  }
+  // the backward pass needs W columns: it reads a transpose node of W instead
+  const w2T = t.nodes.find((n) => n.name === "fc2.w.T")!;
+  assert.equal(w2T.op, "transpose");
+  assert.equal(t.nodes[w2T.inputs[0]!]!.name, "fc2.w");
+  assert.ok(t.nodes.some((n) => n.op === "matmul_nt" && n.inputs.includes(w2T.id)));
+});
+
+test("validateTemplate refuses bad wiring, shapes and dropout references, naming the node", () => {
+  const t = mlpTemplate({ sizes: [4, 3, 2], batch: 2, dropout: [{ num: 1, den: 2 }], lr: 0.5 });
+  const mutate = (f: (nodes: GraphTemplate["nodes"][number][]) => void): GraphTemplate => {
+    const nodes = t.nodes.map((n) => ({ ...n, inputs: [...n.inputs], shape: [...n.shape], attrs: { ...n.attrs } }));
+    f(nodes);
+    return { ...t, nodes };
+  };
+  const z1 = t.nodes.find((n) => n.name === "fc1.z")!.id;
+  assert.throws(() => validateTemplate(mutate((ns) => (ns[z1]!.inputs[1] = z1 + 1))), (e: unknown) => e instanceof GraphTemplateError && e.nodeId === z1);
+  assert.throws(() => validateTemplate(mutate((ns) => (ns[z1]!.shape = [2, 4]))), (e: unknown) => e instanceof GraphTemplateError && /output must be/.test(e.message));
+  const d = t.dropout[0]!.node;
+  assert.throws(() => validateTemplate(mutate((ns) => (ns[d]!.attrs.num = 0))), /no dropout layer/);
+  assert.equal(numel(t.nodes[z1]!.shape), 6);
+});
