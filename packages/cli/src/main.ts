@@ -258,13 +258,13 @@ function cmdVrf(args: string[], io: Io): number {
       return cmdEval(rest, io);
     case "verify":
       return cmdVerify(rest, io);
-    case undefined:
     case "--help":
     case "-h":
     case "help":
-      if (sub === undefined) throw new UsageError(undefined, "missing vrf subcommand (keygen, eval or verify)", HELP_VRF);
       io.out(HELP_VRF);
       return EXIT_OK;
+    case undefined:
+      throw new UsageError(undefined, "missing vrf subcommand (keygen, eval or verify)", HELP_VRF);
     default:
       throw new UsageError(undefined, `unknown vrf subcommand '${sub}' (expected keygen, eval or verify)`, HELP_VRF);
   }

@@ -200,7 +200,7 @@ export function makeVrfVectors(): VrfVectors {
   add("off-curve: pi.y + 1", k0.pk, c1, withField(good, 64, (fieldAt(good, 64) + 1n) % FIELD_MODULUS));
   add("off-curve: pi last byte flipped", k0.pk, c1, (() => {
     const b = good.slice();
-    b[127] ^= 0x01;
+    b[127] = b[127]! ^ 0x01;
     return b;
   })());
   add("off-curve: pk.y.c1 + 1", withField(k0.pk, 192, (fieldAt(k0.pk, 192) + 1n) % FIELD_MODULUS), c1, good);

@@ -11,8 +11,7 @@
  * row of each operand, so an on-chain check needs O(K) contiguous elements. Backward passes that need a column
  * read a materialized `transpose` node instead.
  */
-import { sha256, toHex, utf8, type Hex } from "@refereed/core";
-import { checkRate, type DropoutRate } from "@refereed/core";
+import { bitsOf, checkRate, Opcode, sha256, templateTree, toHex, utf8, type DropoutRate, type Hex, type NodeDescriptor } from "@refereed/core";
 import { ConfigError, GraphTemplateError } from "./errors.js";
 
 export type OpName =
@@ -354,4 +353,40 @@ export function templateHash(t: GraphTemplate): Hex {
 /** Total float32 elements an iteration produces (sum over nodes). */
 export function iterationElements(t: GraphTemplate): number {
   return t.nodes.reduce((s, n) => s + numel(n.shape), 0);
+}
+
+/**
+ * The SPEC §7 descriptor of every node (opcode, numel, rows, cols, inputs, u32 attributes): shape [R, C] gives
+ * rows R, cols C; a vector [N] gives rows N, cols 1. Attributes: param [param id]; dropout / dropout_bwd
+ * [layer, num, den]; momentum [bits(mu), param]; sgd [bits(lr), param]; other ops none.
+ */
+export function templateDescriptors(t: GraphTemplate): NodeDescriptor[] {
+  return t.nodes.map((n) => {
+    const rows = n.shape[0]!;
+    const cols = n.shape.length > 1 ? n.shape.slice(1).reduce((a, b) => a * b, 1) : 1;
+    let attrs: number[] = [];
+    switch (n.op) {
+      case "param":
+        attrs = [n.attrs.param!];
+        break;
+      case "dropout":
+      case "dropout_bwd":
+        attrs = [n.attrs.layer!, n.attrs.num!, n.attrs.den!];
+        break;
+      case "momentum":
+        attrs = [bitsOf(n.attrs.mu!), n.attrs.param!];
+        break;
+      case "sgd":
+        attrs = [bitsOf(n.attrs.lr!), n.attrs.param!];
+        break;
+      default:
+        attrs = [];
+    }
+    return { opcode: Opcode[n.op], numel: rows * cols, rows, cols, inputs: [...n.inputs], attrs };
+  });
+}
+
+/** The template root (tree kind 0x16 over the node descriptors) that a job stores on-chain. */
+export function templateRoot(t: GraphTemplate): Uint8Array {
+  return templateTree(templateDescriptors(t)).root;
 }

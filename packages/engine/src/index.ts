@@ -9,3 +9,5 @@ export * from "./schedule.js";
 export * from "./seeds.js";
 export * from "./job.js";
 export * from "./trainer.js";
+export * from "./fasthash.js";
+export * from "./vdo.js";

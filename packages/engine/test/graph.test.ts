@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { GraphTemplateError, mlpTemplate, numel, templateHash, validateTemplate, type GraphTemplate } from "../src/index.js";
+import { GraphTemplateError, mlpTemplate, numel, templateHash, validateTemplate, type GraphNode, type GraphTemplate } from "../src/index.js";
 import { DEFAULT_MODEL } from "./helpers.js";
 
 test("the MLP template: params first (node id = param id), every parameter has an update node, shapes check", () => {
@@ -36,8 +36,9 @@ test("contiguity: every dot-product node reads whole rows (weights stored [out, 
 
 test("validateTemplate refuses bad wiring, shapes and dropout references, naming the node", () => {
   const t = mlpTemplate({ sizes: [4, 3, 2], batch: 2, dropout: [{ num: 1, den: 2 }], lr: 0.5 });
-  const mutate = (f: (nodes: GraphTemplate["nodes"][number][]) => void): GraphTemplate => {
-    const nodes = t.nodes.map((n) => ({ ...n, inputs: [...n.inputs], shape: [...n.shape], attrs: { ...n.attrs } }));
+  type MutableNode = { id: number; op: GraphNode["op"]; name: string; inputs: number[]; shape: number[]; attrs: Record<string, number> };
+  const mutate = (f: (nodes: MutableNode[]) => void): GraphTemplate => {
+    const nodes: MutableNode[] = t.nodes.map((n) => ({ ...n, inputs: [...n.inputs], shape: [...n.shape], attrs: { ...n.attrs } }));
     f(nodes);
     return { ...t, nodes };
   };
