@@ -16,6 +16,11 @@ import {LibTolerance} from "../lib/LibTolerance.sol";
 contract LibHarness {
     /// @notice A `...Tx` check did not give the expected answer.
     error HarnessCheckFailed();
+    /// @notice `keepMask` was asked for `n` elements, more than `max`.
+    error HarnessMaskTooLong(uint256 n, uint256 max);
+
+    /// @notice Largest mask `keepMask` computes in one call.
+    uint256 public constant MAX_MASK = 1 << 16;
 
     /// @dev Result of the last `...Tx` check, for the duration of its transaction.
     bool private transient lastOk;
@@ -40,7 +45,7 @@ contract LibHarness {
     }
 
     /// @notice LibMerkle.rootHash: sha256(0x02 || u8(kind) || u64be(len) || top).
-    function rootHash(uint8 kind, uint256 len, bytes32 top) external pure returns (bytes32) {
+    function rootHash(uint8 kind, uint256 len, bytes32 top) external view returns (bytes32) {
         return LibMerkle.rootHash(kind, len, top);
     }
 
@@ -152,6 +157,8 @@ contract LibHarness {
 
     /// @notice The keep bits of elements 0..n−1 as one byte each (0x00 drop, 0x01 keep).
     function keepMask(bytes32 y, uint256 num, uint256 den, uint256 n) external view returns (bytes memory mask) {
+        // INVARIANT: a bounded loop (the vectors' full masks are 100 elements).
+        if (n > MAX_MASK) revert HarnessMaskTooLong(n, MAX_MASK);
         mask = new bytes(n);
         for (uint256 e; e < n; ++e) {
             if (LibPrg.maskBit(y, num, den, e)) mask[e] = 0x01;

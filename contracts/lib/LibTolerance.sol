@@ -136,10 +136,6 @@ library LibTolerance {
     /// @notice Exponent of the smallest dyadic the rules manipulate (product of two subnormals): the unit of §6.2.
     int256 internal constant UNIT_EXP = -298;
 
-    // packed product word: | bit 80: negative | bits 64..79: exponent + EXP_BIAS | bits 0..63: mantissa (< 2^48) |
-    int256 private constant EXP_BIAS = 1024;
-    uint256 private constant MANT_MASK = (1 << 64) - 1;
-
     // -----------------------------------------------------------------------------------------------------------------
     // Dot product (SPEC §6.1)
     // -----------------------------------------------------------------------------------------------------------------
@@ -151,15 +147,15 @@ library LibTolerance {
         if (k != b.length) revert ToleranceLengthMismatch(k, b.length);
         _checkTermCount(k);
         if (!LibFloat32.isFinite(claimed)) return false;
-        uint256[] memory prods = new uint256[](k);
-        int256 maxExp = type(int256).min;
-        for (uint256 i; i < k; ++i) {
-            (bool ok, uint256 w, int256 e) = _product(a[i], b[i]);
-            if (!ok) return false;
-            prods[i] = w;
-            if (e > maxExp) maxExp = e;
+        uint256 pa;
+        uint256 pb;
+        assembly ("memory-safe") {
+            pa := add(a, 0x20)
+            pb := add(b, 0x20)
         }
-        return _dotAccepts(prods, maxExp, claimed);
+        // uint32[] in memory: one element per 32-byte word, value in the low 32 bits.
+        (bool finite, uint256[] memory prods, uint256 maxE) = _products(pa, pb, k, 32, 0);
+        return finite && _dotAccepts(prods, maxE, claimed);
     }
 
     /// @notice As `checkDot`, with both vectors given as packed little-endian float32 bytes in calldata (the layout of
@@ -171,52 +167,97 @@ library LibTolerance {
         uint256 k = a.length / 4;
         _checkTermCount(k);
         if (!LibFloat32.isFinite(claimed)) return false;
-        uint256[] memory prods = new uint256[](k);
-        int256 maxExp = type(int256).min;
-        for (uint256 i; i < k; ++i) {
-            (bool ok, uint256 w, int256 e) =
-                _product(LibFloat32.elementAtCalldata(a, i), LibFloat32.elementAtCalldata(b, i));
-            if (!ok) return false;
-            prods[i] = w;
-            if (e > maxExp) maxExp = e;
-        }
-        return _dotAccepts(prods, maxExp, claimed);
+        // Copy to memory and turn every 4-byte lane big-endian, 8 lanes per word.
+        uint256 pa = _toBigEndianLanes(a);
+        uint256 pb = _toBigEndianLanes(b);
+        (bool finite, uint256[] memory prods, uint256 maxE) = _products(pa, pb, k, 4, 224);
+        return finite && _dotAccepts(prods, maxE, claimed);
     }
 
-    /// @dev INVARIANT (callers): 1 <= k < 2^24, the bound γ_K = K/(2^24 − K) is defined and positive.
+    /// @dev INVARIANT (callers): 1 <= k < 2^24, the bound γ_K = K/(2^24 − K) is defined and positive. This also
+    /// bounds every loop over the terms.
     function _checkTermCount(uint256 k) private pure {
         if (k == 0 || k >= TWO_POW_24) revert ToleranceTermCount(k);
     }
 
-    /// @dev The exact product of two float32 as a packed word; ok = false if either is NaN/Inf.
-    function _product(uint32 a, uint32 b) private pure returns (bool ok, uint256 w, int256 e) {
-        if (!LibFloat32.isFinite(a) || !LibFloat32.isFinite(b)) return (false, 0, 0);
-        (bool na, uint256 ma, int256 ea) = LibFloat32.decode(a);
-        (bool nb, uint256 mb, int256 eb) = LibFloat32.decode(b);
-        // ma, mb < 2^24 and ea, eb ∈ [-149, 104]: ma·mb < 2^48 and e ∈ [-298, 208], so e + EXP_BIAS ∈ [726, 1232]
-        // fits the 16-bit field and the casts below are lossless.
-        e = ea + eb;
-        w = (na != nb ? uint256(1) << 80 : 0) | (uint256(e + EXP_BIAS) << 64) | (ma * mb);
-        ok = true;
+    /// @dev Copies packed float32 bytes from calldata into fresh memory and reverses the bytes of every 4-byte lane
+    /// (little-endian -> big-endian), a word (8 lanes) at a time. Returns the address of the first byte.
+    function _toBigEndianLanes(bytes calldata data) private pure returns (uint256 p) {
+        bytes memory copy = data; // allocated rounded up to whole words, so the last word may be rewritten
+        assembly ("memory-safe") {
+            p := add(copy, 0x20)
+            let end := add(p, mload(copy))
+            let m8 := 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff
+            let m16 := 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff
+            for { let q := p } lt(q, end) { q := add(q, 0x20) } {
+                let v := mload(q)
+                v := or(and(shr(8, v), m8), shl(8, and(v, m8)))
+                v := or(and(shr(16, v), m16), shl(16, and(v, m16)))
+                mstore(q, v)
+            }
+        }
     }
 
-    /// @dev The truncated integer test of SPEC §6.1 over packed products (see the library NatSpec for the widths).
-    function _dotAccepts(uint256[] memory prods, int256 maxExp, uint32 claimed) private pure returns (bool) {
+    /// @dev Pass 1: the exact product of each pair as a packed word, and the largest biased product exponent.
+    /// Element i of a is `(mload(pa + i·stride) >> sh) & 0xffffffff` (likewise b). `finite` is false if any operand
+    /// is NaN/Inf. Both passes are assembly for a measured reason: written in Solidity (decode, checked maths, bounds
+    /// checks, legacy codegen) the rule cost about 2.35k gas per term (603k for K = 256); now about 0.65k (170k).
+    ///
+    /// Biased exponents: a float32 with exponent field E ∈ [0, 254] is m·2^(max(E,1) − 150), so a product is
+    /// m·2^(eb − 300) with eb = max(Ea,1) + max(Eb,1) ∈ [2, 508] and m = ma·mb < 2^48. Zero products keep their
+    /// exponent (that of ±0 is the subnormal one), as in the Solidity reference this replaced.
+    function _products(uint256 pa, uint256 pb, uint256 k, uint256 stride, uint256 sh)
+        private
+        pure
+        returns (bool finite, uint256[] memory prods, uint256 maxE)
+    {
+        prods = new uint256[](k);
+        assembly ("memory-safe") {
+            finite := 1
+            let out := add(prods, 0x20)
+            for { let i := 0 } lt(i, k) { i := add(i, 1) } {
+                let x := and(shr(sh, mload(add(pa, mul(i, stride)))), 0xffffffff)
+                let y := and(shr(sh, mload(add(pb, mul(i, stride)))), 0xffffffff)
+                let ex := and(shr(23, x), 0xff)
+                let ey := and(shr(23, y), 0xff)
+                if or(eq(ex, 0xff), eq(ey, 0xff)) {
+                    finite := 0
+                    break
+                }
+                let mx := or(and(x, 0x7fffff), shl(23, iszero(iszero(ex))))
+                let my := or(and(y, 0x7fffff), shl(23, iszero(iszero(ey))))
+                let e := add(add(ex, iszero(ex)), add(ey, iszero(ey)))
+                if gt(e, maxE) { maxE := e }
+                // | bit 80: sign | bits 64..79: biased exponent | bits 0..63: mantissa |
+                mstore(add(out, shl(5, i)), or(or(mul(mx, my), shl(64, e)), shl(80, shr(31, xor(x, y)))))
+            }
+        }
+    }
+
+    /// @dev Pass 2 and the integer test of SPEC §6.1 (widths in the library NatSpec). maxE is the largest biased
+    /// product exponent, so maxExp = maxE − 300 ∈ [-298, 208] and base = maxExp − 150 = maxE − 450.
+    function _dotAccepts(uint256[] memory prods, uint256 maxE, uint32 claimed) private pure returns (bool) {
         uint256 k = prods.length;
-        // maxExp ∈ [-298, 208] (k >= 1 products), so base ∈ [-448, 58].
-        int256 base = maxExp - 150;
         int256 rt; // r~
         uint256 st; // S~
-        for (uint256 i; i < k; ++i) {
-            uint256 w = prods[i];
-            int256 sh = int256((w >> 64) & 0xffff) - EXP_BIAS - base; // e_i − base <= 150
-            uint256 m = w & MANT_MASK;
-            // Exact when sh >= 0, else truncated toward zero (a shift by >= 256 gives 0, as it should).
-            uint256 t = sh >= 0 ? m << uint256(sh) : m >> uint256(-sh);
-            // t < 2^198 and i < k < 2^24, so |rt|, st < 2^222: no overflow in int256/uint256.
-            unchecked {
-                st += t;
-                rt = (w >> 80) & 1 == 1 ? rt - int256(t) : rt + int256(t);
+        assembly ("memory-safe") {
+            let p := add(prods, 0x20)
+            let end := add(p, shl(5, k))
+            // a term's shift is e_biased − (maxE − 150) <= 150 (two's complement: maxE − 150 may be negative)
+            let top := sub(maxE, 150)
+            for {} lt(p, end) { p := add(p, 0x20) } {
+                let w := mload(p)
+                let m := and(w, 0xffffffffffffffff)
+                let d := sub(and(shr(64, w), 0xffff), top)
+                let t := 0
+                switch slt(d, 0)
+                case 0 { t := shl(d, m) } // exact
+                default { t := shr(sub(0, d), m) } // truncated toward zero; a shift >= 256 gives 0
+                // t < 2^198 and k < 2^24: |rt|, st < 2^222, so these never wrap.
+                st := add(st, t)
+                switch and(shr(80, w), 1)
+                case 0 { rt := add(rt, t) }
+                default { rt := sub(rt, t) }
             }
         }
         uint256 q;
@@ -224,8 +265,8 @@ library LibTolerance {
         unchecked {
             q = (k * (st + k)) / (TWO_POW_24 - k);
         }
-        // A = ceil(k · 2^(24 − maxExp)) + k + 1, with 24 − maxExp ∈ [-184, 322].
-        int256 sa = 24 - maxExp;
+        // A = ceil(k · 2^-126 / 2^base) + k + 1, with −126 − base = 324 − maxE ∈ [-184, 322].
+        int256 sa = 324 - int256(maxE);
         Int512.Int memory bound;
         if (sa >= 0) {
             // k < 2^24 and sa <= 322: k << sa < 2^346, an Int512.
@@ -240,7 +281,7 @@ library LibTolerance {
         bound = bound.magAdd(Int512.fromUint(false, q + k + 1));
 
         (bool nc, uint256 mc, int256 ec) = LibFloat32.decode(claimed);
-        int256 sc = ec - base; // ∈ [-207, 552]
+        int256 sc = ec - (int256(maxE) - 450); // ec − base ∈ [-207, 552]
         Int512.Int memory ct;
         if (sc >= 0) {
             // Early reject: c~ >= 2^377 > 2^347 + 2^247 + 2^222 > A + Q + |r~|, so |c~ − r~| > A + Q.
@@ -250,8 +291,7 @@ library LibTolerance {
             ct = Int512.fromUint(nc, mc >> uint256(-sc));
         }
         Int512.Int memory r = rt >= 0 ? Int512.fromUint(false, uint256(rt)) : Int512.fromUint(true, uint256(-rt));
-        Int512.Int memory diff = ct.sub(r);
-        return diff.magLe(bound);
+        return ct.sub(r).magLe(bound);
     }
 
     // -----------------------------------------------------------------------------------------------------------------

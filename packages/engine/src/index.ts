@@ -11,3 +11,7 @@ export * from "./job.js";
 export * from "./trainer.js";
 export * from "./fasthash.js";
 export * from "./vdo.js";
+export * from "./commit.js";
+export * from "./trace.js";
+export * from "./sink.js";
+export * from "./pipeline.js";

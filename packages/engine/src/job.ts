@@ -5,13 +5,15 @@
  */
 import { fromHex, sha256, toHex, utf8, type Hex } from "@refereed/core";
 import { ConfigError } from "./errors.js";
-import { canonicalJson, mlpTemplate, templateHash, type GraphTemplate, type MlpConfig } from "./graph.js";
+import { canonicalJson, mlpTemplate, templateHash, templateRoot, type GraphTemplate, type MlpConfig } from "./graph.js";
 
 export interface JobSpec {
   readonly version: 1;
   readonly model: MlpConfig;
-  /** SHA-256 of the graph template's canonical JSON */
+  /** SHA-256 of the graph template's canonical JSON (the engine's full template, names included) */
   readonly templateHash: Hex;
+  /** root of the template tree (SPEC §7, kind 0x16): what the contract opens node descriptors against */
+  readonly templateRoot: Hex;
   /** dataset root over the training examples (SPEC §3), 0x-hex */
   readonly datasetRoot: Hex;
   /** number of training examples N */
@@ -43,6 +45,8 @@ export function makeJob(spec: JobSpec, nonce: Uint8Array): Job {
   const template = mlpTemplate(spec.model);
   const h = templateHash(template);
   if (h !== spec.templateHash) throw new ConfigError("templateHash", `spec says ${spec.templateHash}, the model builds ${h}`);
+  const r = toHex(templateRoot(template));
+  if (r !== spec.templateRoot) throw new ConfigError("templateRoot", `spec says ${spec.templateRoot}, the model builds ${r}`);
   return { spec, template, modelId: specHash(spec), nonce: Uint8Array.from(nonce) };
 }
 
@@ -51,3 +55,30 @@ export function specHash(spec: JobSpec): Uint8Array {
 }
 
 export const specHashHex = (spec: JobSpec): Hex => toHex(specHash(spec));
+
+export interface JobSpecInput {
+  readonly model: MlpConfig;
+  readonly datasetRoot: Uint8Array;
+  readonly trainExamples: number;
+  readonly steps: number;
+  readonly initSeed: Uint8Array;
+  readonly vrfKey: Uint8Array;
+  readonly seedScheme: string;
+}
+
+/** Builds a spec, filling in the template hash and root from the model. */
+export function makeJobSpec(i: JobSpecInput): JobSpec {
+  const t = mlpTemplate(i.model);
+  return {
+    version: 1,
+    model: i.model,
+    templateHash: templateHash(t),
+    templateRoot: toHex(templateRoot(t)),
+    datasetRoot: toHex(i.datasetRoot),
+    trainExamples: i.trainExamples,
+    steps: i.steps,
+    initSeed: toHex(i.initSeed),
+    vrfKey: toHex(i.vrfKey),
+    seedScheme: i.seedScheme,
+  };
+}

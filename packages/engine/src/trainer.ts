@@ -4,7 +4,6 @@
  * nodes' outputs. An optional IterationSink sees every iteration (all node outputs, the seeds and masks)
  * before the next one overwrites them: that is where commitments and the trace are made.
  */
-import { keepMask } from "@refereed/core";
 import { ConfigError } from "./errors.js";
 import { countCorrect, Executor, type NodeHook } from "./executor.js";
 import type { Dataset } from "./dataset.js";
@@ -14,6 +13,7 @@ import { initState } from "./init.js";
 import type { Job } from "./job.js";
 import { BatchSchedule } from "./schedule.js";
 import type { DropoutSeed, SeedProvider } from "./seeds.js";
+import { fastKeepMask } from "./vdo.js";
 
 export interface IterationRecord {
   readonly step: number;
@@ -30,11 +30,18 @@ export interface IterationSink {
   iteration(rec: IterationRecord): void | Promise<void>;
 }
 
+/** Supplies each step's dropout seeds and keep masks (e.g. from a worker that runs the VRF ahead). */
+export interface DropoutSource {
+  get(step: number, batchId: number): Promise<{ seeds: DropoutSeed[]; masks: Uint8Array[] }>;
+}
+
 export interface TrainerOptions {
   readonly job: Job;
   /** the training set (N examples, must match the job spec) */
   readonly data: Dataset;
   readonly seeds: SeedProvider;
+  /** when given, seeds and masks come from here instead of `seeds` (which then only names the scheme) */
+  readonly dropoutSource?: DropoutSource;
   /** start state; default: the deterministic init from the job's initSeed */
   readonly state?: readonly Float32Array[];
   /** first step; default 0 */
@@ -88,16 +95,18 @@ export class Trainer {
       this.x.set(data.pixels.subarray(e * D, (e + 1) * D), j * D);
       this.y[j] = data.labels[e]!;
     }
-    const seeds: DropoutSeed[] = [];
-    const masks: Uint8Array[] = [];
-    for (const d of t.dropout) {
-      const s = provider.seed({ modelId: job.modelId, step, batchId, nonce: job.nonce, layerId: d.layer });
-      seeds.push(s);
-      const n = this.executor.outputs[d.node]!.length;
-      let m = keepMask(s.y, { num: d.num, den: d.den }, n);
-      if (this.opts.maskOverride) m = this.opts.maskOverride(step, d.ordinal, m);
-      masks.push(m);
+    let seeds: DropoutSeed[] = [];
+    let masks: Uint8Array[] = [];
+    if (this.opts.dropoutSource) {
+      ({ seeds, masks } = await this.opts.dropoutSource.get(step, batchId));
+    } else {
+      for (const d of t.dropout) {
+        const s = provider.seed({ modelId: job.modelId, step, batchId, nonce: job.nonce, layerId: d.layer });
+        seeds.push(s);
+        masks.push(fastKeepMask(s.y, { num: d.num, den: d.den }, this.executor.outputs[d.node]!.length));
+      }
     }
+    if (this.opts.maskOverride) masks = masks.map((m, k) => this.opts.maskOverride!(step, k, m));
     this.executor.run({ params: this.state, x: this.x, y: this.y, masks }, this.opts.hook);
     const loss = this.executor.meanLoss();
     if (this.opts.sink) await this.opts.sink.iteration({ step, batchId, examples, executor: this.executor, seeds, masks });

@@ -25,7 +25,7 @@ export function fastKeepMask(y: Uint8Array, rate: DropoutRate, n: number, out: U
       msg[32 + i] = lo & 0xff;
       msg[36 + i] = hi & 0xff;
     }
-    const s = hash("sha256", msg, "latin1");
+    const s = hash("sha256", msg, "binary");
     for (let w = 0; w < 8 && e < n; w++, e++) {
       const u = (s.charCodeAt(4 * w) | (s.charCodeAt(4 * w + 1) << 8) | (s.charCodeAt(4 * w + 2) << 16) | (s.charCodeAt(4 * w + 3) << 24)) >>> 0;
       out[e] = u >= t ? 1 : 0;

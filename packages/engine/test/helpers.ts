@@ -1,6 +1,5 @@
 /** Shared test helpers: small deterministic inputs and jobs. */
-import { toHex } from "@refereed/core";
-import { makeJob, mlpTemplate, templateHash, type Job, type JobSpec, type MlpConfig } from "../src/index.js";
+import { makeJob, makeJobSpec, type Job, type JobSpec, type MlpConfig } from "../src/index.js";
 
 /** Deterministic pseudo-random float32 values in [-1, 1) (xorshift32; only for test inputs). */
 export function testValues(n: number, seed: number, scale = 1): Float32Array {
@@ -28,17 +27,15 @@ export const DEFAULT_MODEL: MlpConfig = {
   momentum: 0.9,
 };
 
-export function testJob(model: MlpConfig, opts: { trainExamples: number; steps?: number; nonceByte?: number; initByte?: number }): Job {
-  const spec: JobSpec = {
-    version: 1,
+export function testJob(model: MlpConfig, opts: { trainExamples: number; steps?: number; nonceByte?: number; initByte?: number; datasetRoot?: Uint8Array }): Job {
+  const spec: JobSpec = makeJobSpec({
     model,
-    templateHash: templateHash(mlpTemplate(model)),
-    datasetRoot: toHex(new Uint8Array(32)),
+    datasetRoot: opts.datasetRoot ?? new Uint8Array(32),
     trainExamples: opts.trainExamples,
     steps: opts.steps ?? 1000,
-    initSeed: toHex(new Uint8Array(32).fill(opts.initByte ?? 1)),
-    vrfKey: toHex(new Uint8Array(32).fill(0xaa)),
+    initSeed: new Uint8Array(32).fill(opts.initByte ?? 1),
+    vrfKey: new Uint8Array(32).fill(0xaa),
     seedScheme: "hash-insecure",
-  };
+  });
   return makeJob(spec, new Uint8Array(32).fill(opts.nonceByte ?? 9));
 }

@@ -1,0 +1,1096 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
+import {LibMerkle} from "./lib/LibMerkle.sol";
+import {LibFloat32} from "./lib/LibFloat32.sol";
+import {TrainerKeys} from "./TrainerKeys.sol";
+import {LibTemplate} from "./lib/LibTemplate.sol";
+import {IOneStepVerifier, StepContext} from "./interfaces/IOneStepVerifier.sol";
+import {Clock, LibClock, Side} from "./types/Clock.sol";
+import {Position, LibPosition, Phase} from "./types/Position.sol";
+
+/// @title Refereed
+/// @notice The stateful protocol of refereed training: jobs, trainers, rollups, the nested bisection game with chess
+/// clocks, bonds, and pull payments. The one-step adjudication is delegated to a stateless `IOneStepVerifier` fixed
+/// at construction. Normative description: docs/GAME.md.
+/// @dev Money: every wei the contract holds is in exactly one of three buckets, `totalEscrow` (rewards not yet paid or
+/// refunded), `totalBonds` (bonds locked in jobs and games) and `totalCredits` (owed to accounts, paid by `withdraw`).
+/// INVARIANT (tested under fuzzing): address(this).balance == totalEscrow + totalBonds + totalCredits.
+/// No ETH leaves the contract except in `withdraw` (checks-effects-interactions, nonReentrant).
+contract Refereed is ReentrancyGuard, Multicall {
+    using LibPosition for Phase;
+
+    // =================================================================================================================
+    // Types
+    // =================================================================================================================
+
+    /// @notice Lifecycle of a job. The zero value is invalid (no job).
+    enum JobStatus {
+        None,
+        Open, // created, reward escrowed, waiting for a trainer
+        Active, // accepted: the trainer submits rollups
+        Completed, // every rollup finalized; the trainer's bond returned
+        Dead, // a rollup was rejected: it and every later rollup are void
+        Cancelled // withdrawn by the requester before acceptance
+    }
+
+    /// @notice Lifecycle of a rollup. The zero value is invalid (no rollup). A rollup at or after the job's first
+    /// rejected index reads as `Rejected` (see `rollupStatus`).
+    enum RollupStatus {
+        None,
+        Pending,
+        Finalized,
+        Rejected
+    }
+
+    /// @notice Lifecycle of a game. The zero value is invalid (no game). Exactly one of the two outcomes, once.
+    enum GameStatus {
+        None,
+        InProgress,
+        ChallengerWon,
+        TrainerWon
+    }
+
+    /// @notice The challenger's choice at an iteration leaf.
+    enum Branch {
+        Graph,
+        Journal
+    }
+
+    /// @notice Why an account was credited.
+    enum CreditReason {
+        RollupReward, // trainer: its share of the reward for a finalized rollup
+        TrainerBondReturned, // trainer: job completed
+        ChallengerBondReturned, // challenger: won its game
+        TrainerBondAwarded, // challenger: the earliest-opened winning game of the rollup that slashed the trainer
+        ChallengerBondForfeited, // trainer (or the requester once the trainer is slashed): the challenger lost
+        RewardRefunded // requester: the unearned reward of a dead or cancelled job
+    }
+
+    /// @notice Job parameters checked by `createJob`.
+    enum JobField {
+        StepsTotal,
+        RollupSteps,
+        NodeCount,
+        ChallengeWindow,
+        TrainerClock,
+        ChallengerClock,
+        TrainerBond,
+        ChallengerBond,
+        TemplateRoot,
+        Reward
+    }
+
+    /// @notice What a requester fixes when it creates a job (the reward is `msg.value`).
+    struct JobParams {
+        /// @dev hash of the canonical off-chain job spec; also the VRF model id
+        bytes32 specHash;
+        /// @dev root of the graph template tree (kind 0x16, len = nodeCount, leaf j = node j's descriptor)
+        bytes32 templateRoot;
+        /// @dev state root (kind 0x15) before step 0: the first rollup's start state
+        bytes32 initialState;
+        /// @dev dataset root (kind 0x14, len = datasetSize)
+        bytes32 datasetRoot;
+        uint64 datasetSize;
+        /// @dev nodes of one iteration's graph (graph tree length)
+        uint32 nodeCount;
+        /// @dev dropout nodes of one iteration's graph (journal tree length; 0 = no journal)
+        uint32 dropoutLayers;
+        /// @dev tolerance profile id, passed to the one-step verifier
+        uint32 toleranceProfile;
+        uint64 stepsTotal;
+        /// @dev iterations per rollup (the last rollup may be shorter)
+        uint64 rollupSteps;
+        /// @dev seconds after a rollup's submission during which games may be opened against it
+        uint64 challengeWindow;
+        /// @dev the trainer's time budget per game (seconds)
+        uint64 trainerClock;
+        /// @dev the challenger's time budget per game (seconds)
+        uint64 challengerClock;
+        uint128 trainerBond;
+        uint128 challengerBond;
+    }
+
+    struct Job {
+        // slot 0
+        address requester;
+        JobStatus status;
+        bool trainerSlashed;
+        uint32 nodeCount;
+        uint32 dropoutLayers;
+        // slot 1
+        address trainer;
+        uint64 submitted; // rollups submitted
+        uint32 toleranceProfile;
+        // slot 2
+        uint64 stepsTotal;
+        uint64 rollupSteps;
+        uint64 challengeWindow;
+        uint64 finalized; // rollups finalized (always a prefix: rollups finalize in order)
+        // slot 3
+        uint64 trainerClock;
+        uint64 challengerClock;
+        uint64 datasetSize;
+        uint64 deadFrom; // first rejected rollup index; type(uint64).max while none
+        // slot 4
+        uint128 reward;
+        uint128 refunded;
+        // slot 5
+        uint128 trainerBond;
+        uint128 challengerBond;
+        // slots 6..12
+        bytes32 specHash;
+        bytes32 templateRoot;
+        bytes32 datasetRoot;
+        bytes32 initialState;
+        bytes32 headState; // end state of the last submitted rollup (initialState before the first)
+        bytes32 nonce;
+        bytes32 trainerKeyHash;
+    }
+
+    struct Rollup {
+        // slot 0: keccak256(abi.encode(startState, rollupRoot, endState)); the fields themselves are in the event
+        bytes32 commitment;
+        // slot 1
+        uint64 submittedAt;
+        uint32 openGames;
+        RollupStatus status;
+        bool potPending; // the trainer's bond waits here for the earliest-opened winning game
+        uint64 potWinner; // that game so far
+    }
+
+    struct Game {
+        bytes32 current; // slot 0: the hash at the current position
+        Position pos; // slot 1
+        // slot 2
+        Clock clock;
+        GameStatus status;
+        // slot 3
+        address challenger;
+        uint96 rollupId;
+        // slot 4: path context, written at leaf reveals
+        uint64 iteration;
+        uint32 nodeId;
+        uint64 element;
+        uint32 journalIndex;
+        uint64 numel;
+        // slots 5..7
+        bytes32 graphRoot;
+        bytes32 journalRoot;
+        bytes32 tensorRoot;
+    }
+
+    // =================================================================================================================
+    // Errors
+    // =================================================================================================================
+
+    /// @notice A job parameter that must be non-zero (or fit its field) does not.
+    error JobParamInvalid(JobField field);
+    error UnknownJob(uint256 jobId);
+    error UnknownRollup(uint256 rollupId);
+    error UnknownGame(uint256 gameId);
+    error JobNotInStatus(uint256 jobId, JobStatus expected, JobStatus actual);
+    error NotRequester(uint256 jobId, address caller, address requester);
+    error NotTrainer(uint256 jobId, address caller, address trainer);
+    error NotChallenger(uint256 gameId, address caller, address challenger);
+    error WrongValue(uint256 expected, uint256 got);
+    error KeyNotRegistered(address trainer);
+    /// @notice The key must be registered in a block before the one that draws the nonce.
+    error KeyTooFresh(address trainer, uint64 registeredBlock, uint64 currentBlock);
+    error AllStepsSubmitted(uint256 jobId, uint64 stepsTotal);
+    error StartStateMismatch(bytes32 expected, bytes32 got);
+    error ClaimMismatch(uint256 rollupId, bytes32 commitment, bytes32 got);
+    error RollupNotPending(uint256 rollupId, RollupStatus status);
+    error WindowClosed(uint256 rollupId, uint64 deadline, uint64 nowTs);
+    error WindowOpen(uint256 rollupId, uint64 deadline, uint64 nowTs);
+    error GamesOpen(uint256 rollupId, uint32 openGames);
+    error PredecessorNotFinalized(uint256 rollupId, uint64 finalized);
+    error GameNotInProgress(uint256 gameId, GameStatus status);
+    error WrongPhase(uint256 gameId, Phase expected, Phase actual);
+    error NotInTree(uint256 gameId, Phase actual);
+    error NotYourTurn(uint256 gameId, Side toMove);
+    error ClockExpired(uint256 gameId, uint64 overBy);
+    error ClockNotExpired(uint256 gameId, Side toMove, uint64 remaining);
+    error RevealLength(uint256 got, uint256 want);
+    error RevealMismatch(bytes32 expected, bytes32 computed);
+    error PaddingNotEmpty(uint256 index, uint256 height, bytes32 value);
+    error PaddingChosen(uint256 index, uint256 width);
+    error ChildOutOfRange(uint256 child, uint256 arity);
+    error LeafLength(uint256 got, uint256 want);
+    error IterationStepMismatch(uint64 expected, uint64 got);
+    error JournalRootInconsistent(uint32 dropoutLayers, bytes32 journalRoot);
+    error NoJournal(uint256 gameId);
+    error ElementOutOfRange(uint256 element, uint256 numel);
+    error NothingToWithdraw(address account);
+    error TransferFailed(address account, uint256 amount);
+    error TooManyJobs();
+
+    // =================================================================================================================
+    // Events
+    // =================================================================================================================
+
+    event JobCreated(uint256 indexed jobId, address indexed requester, JobParams params, uint256 reward);
+    event JobCancelled(uint256 indexed jobId);
+    event JobAccepted(uint256 indexed jobId, address indexed trainer, bytes32 keyHash, bytes32 nonce);
+    event JobCompleted(uint256 indexed jobId);
+    event JobTerminated(uint256 indexed jobId, uint64 fromIndex);
+    event RollupSubmitted(
+        uint256 indexed jobId,
+        uint256 indexed rollupId,
+        uint64 index,
+        uint64 firstStep,
+        uint64 iterations,
+        bytes32 startState,
+        bytes32 rollupRoot,
+        bytes32 endState,
+        string traceURI
+    );
+    event RollupFinalized(uint256 indexed rollupId, uint256 share);
+    event RollupRejected(uint256 indexed rollupId, uint256 indexed gameId);
+    event GameOpened(uint256 indexed gameId, uint256 indexed rollupId, address indexed challenger, uint64 deadline);
+    /// @notice Children revealed at a tree node: `nodes` are the 2^L descendants at height `height - L` of the node
+    /// (`phase`, `height`, `index`); at a tree's root, `nodes[0]` is the top and the descendants follow.
+    event Revealed(uint256 indexed gameId, Phase phase, uint256 height, uint256 index, bytes32[] nodes);
+    event Chosen(uint256 indexed gameId, Phase phase, uint256 height, uint256 index, bytes32 node);
+    event IterationRevealed(uint256 indexed gameId, uint64 iteration, uint64 step, bytes32 graphRoot, bytes32 journalRoot);
+    event BranchChosen(uint256 indexed gameId, Branch branch);
+    event NodeRevealed(uint256 indexed gameId, uint32 nodeId, bytes32 tensorRoot, uint64 numel);
+    event ChunkRevealed(uint256 indexed gameId, uint64 chunkIndex, bytes chunk);
+    event ElementChosen(uint256 indexed gameId, uint64 element);
+    event JournalEntryRevealed(uint256 indexed gameId, uint32 journalIndex, bytes entry);
+    event Stepped(uint256 indexed gameId, address indexed caller, bool trainerValid);
+    event TimedOut(uint256 indexed gameId, Side loser, uint64 overBy);
+    event GameResolved(uint256 indexed gameId, uint256 indexed rollupId, GameStatus outcome);
+    event Credited(address indexed account, uint256 amount, CreditReason reason);
+    event Withdrawn(address indexed account, uint256 amount);
+
+    // =================================================================================================================
+    // State
+    // =================================================================================================================
+
+    /// @notice The one-step adjudicator.
+    IOneStepVerifier public immutable verifier;
+    /// @notice The registry of trainers' VRF keys.
+    TrainerKeys public immutable keys;
+
+    uint256 public totalEscrow;
+    uint256 public totalBonds;
+    uint256 public totalCredits;
+    uint256 public jobCount;
+    uint256 public gameCount;
+
+    mapping(uint256 => Job) internal _jobs;
+    mapping(uint256 => Rollup) internal _rollups;
+    mapping(uint256 => Game) internal _games;
+    mapping(address => uint256) public credits;
+
+    /// @notice Most tree levels one reveal opens (2^4 = 16 children).
+    uint256 public constant REVEAL_LEVELS = 4;
+    /// @notice Byte length of an iteration leaf and of a journal entry (SPEC §3).
+    uint256 internal constant ITERATION_LEAF_BYTES = 72;
+    uint256 internal constant JOURNAL_ENTRY_BYTES = 264;
+
+    /// @param verifier_ the one-step adjudicator (stateless; fixed for the life of this contract)
+    /// @param keys_ the VRF key registry
+    constructor(IOneStepVerifier verifier_, TrainerKeys keys_) {
+        verifier = verifier_;
+        keys = keys_;
+    }
+
+    // =================================================================================================================
+    // Jobs
+    // =================================================================================================================
+
+    /// @notice Creates a job and escrows `msg.value` as its reward.
+    /// @return jobId the new job's id (from 1)
+    function createJob(JobParams calldata p) external payable returns (uint256 jobId) {
+        // INVARIANT: every parameter the game relies on is meaningful.
+        if (p.stepsTotal == 0) revert JobParamInvalid(JobField.StepsTotal);
+        if (p.rollupSteps == 0) revert JobParamInvalid(JobField.RollupSteps);
+        if (p.nodeCount == 0) revert JobParamInvalid(JobField.NodeCount);
+        if (p.challengeWindow == 0) revert JobParamInvalid(JobField.ChallengeWindow);
+        if (p.trainerClock == 0) revert JobParamInvalid(JobField.TrainerClock);
+        if (p.challengerClock == 0) revert JobParamInvalid(JobField.ChallengerClock);
+        if (p.trainerBond == 0) revert JobParamInvalid(JobField.TrainerBond);
+        if (p.challengerBond == 0) revert JobParamInvalid(JobField.ChallengerBond);
+        if (p.templateRoot == bytes32(0)) revert JobParamInvalid(JobField.TemplateRoot);
+        if (msg.value > type(uint128).max) revert JobParamInvalid(JobField.Reward);
+        // INVARIANT: job ids fit the 32 bits they have in rollup ids.
+        if (jobCount >= type(uint32).max) revert TooManyJobs();
+
+        jobId = ++jobCount;
+        Job storage j = _jobs[jobId];
+        j.requester = msg.sender;
+        j.status = JobStatus.Open;
+        j.nodeCount = p.nodeCount;
+        j.dropoutLayers = p.dropoutLayers;
+        j.toleranceProfile = p.toleranceProfile;
+        j.stepsTotal = p.stepsTotal;
+        j.rollupSteps = p.rollupSteps;
+        j.challengeWindow = p.challengeWindow;
+        j.trainerClock = p.trainerClock;
+        j.challengerClock = p.challengerClock;
+        j.datasetSize = p.datasetSize;
+        j.deadFrom = type(uint64).max;
+        j.reward = uint128(msg.value);
+        j.trainerBond = p.trainerBond;
+        j.challengerBond = p.challengerBond;
+        j.specHash = p.specHash;
+        j.templateRoot = p.templateRoot;
+        j.datasetRoot = p.datasetRoot;
+        j.initialState = p.initialState;
+        j.headState = p.initialState;
+        totalEscrow += msg.value;
+        emit JobCreated(jobId, msg.sender, p, msg.value);
+    }
+
+
+    /// @notice Accepts a job with the caller's registered key, locking `msg.value == trainerBond`.
+    /// @dev The nonce is drawn here: keccak256(prevrandao, jobId, trainer). See docs/GAME.md §1.2 for why this is
+    /// unpredictable enough, and what influence remains.
+    function acceptJob(uint256 jobId) external payable {
+        Job storage j = _job(jobId);
+        _requireJobStatus(jobId, j, JobStatus.Open);
+        if (msg.value != j.trainerBond) revert WrongValue(j.trainerBond, msg.value);
+        TrainerKeys.Key memory k;
+        (k.keyHash, k.registeredBlock) = keys.keyOf(msg.sender);
+        if (k.keyHash == bytes32(0)) revert KeyNotRegistered(msg.sender);
+        // INVARIANT: the key was fixed in an earlier block than the one whose randomness draws the nonce.
+        if (k.registeredBlock >= block.number) revert KeyTooFresh(msg.sender, k.registeredBlock, uint64(block.number));
+        j.status = JobStatus.Active;
+        j.trainer = msg.sender;
+        j.trainerKeyHash = k.keyHash;
+        bytes32 nonce = keccak256(abi.encode(block.prevrandao, jobId, msg.sender));
+        j.nonce = nonce;
+        totalBonds += msg.value;
+        emit JobAccepted(jobId, msg.sender, k.keyHash, nonce);
+    }
+
+    // =================================================================================================================
+    // Rollups
+    // =================================================================================================================
+
+    /// @notice Commits the next `rollupSteps` iterations (fewer for the last rollup) of an accepted job, in O(1) gas.
+    /// @param startState must equal the previous rollup's end state (the job's initial state for the first)
+    /// @param rollupRoot root of the rollup tree (kind 0x13, len = the rollup's iterations)
+    /// @param endState state root after the rollup's last iteration
+    /// @param traceURI where challengers fetch the trace (not interpreted on-chain)
+    /// @return rollupId (jobId << 64) | index
+    function submitRollup(
+        uint256 jobId,
+        bytes32 startState,
+        bytes32 rollupRoot,
+        bytes32 endState,
+        string calldata traceURI
+    ) external returns (uint256 rollupId) {
+        Job storage j = _job(jobId);
+        _requireJobStatus(jobId, j, JobStatus.Active);
+        if (msg.sender != j.trainer) revert NotTrainer(jobId, msg.sender, j.trainer);
+        uint64 index = j.submitted;
+        // index·rollupSteps < stepsTotal < 2^64 for every submitted rollup, and index is one more than the last.
+        uint256 firstStep = uint256(index) * j.rollupSteps;
+        // INVARIANT: rollups cover [0, stepsTotal) exactly once.
+        if (firstStep >= j.stepsTotal) revert AllStepsSubmitted(jobId, j.stepsTotal);
+        // INVARIANT: rollups chain.
+        if (startState != j.headState) revert StartStateMismatch(j.headState, startState);
+
+        rollupId = (jobId << 64) | index;
+        Rollup storage r = _rollups[rollupId];
+        r.commitment = keccak256(abi.encode(startState, rollupRoot, endState));
+        r.submittedAt = uint64(block.timestamp);
+        r.status = RollupStatus.Pending;
+        j.submitted = index + 1;
+        j.headState = endState;
+        _emitSubmitted(j, rollupId, startState, rollupRoot, endState, traceURI);
+    }
+
+    function _emitSubmitted(
+        Job storage j,
+        uint256 rollupId,
+        bytes32 startState,
+        bytes32 rollupRoot,
+        bytes32 endState,
+        string calldata traceURI
+    ) private {
+        uint64 index = uint64(rollupId);
+        emit RollupSubmitted(
+            rollupId >> 64,
+            rollupId,
+            index,
+            index * j.rollupSteps,
+            _iterations(j, index),
+            startState,
+            rollupRoot,
+            endState,
+            traceURI
+        );
+    }
+
+    /// @notice Finalizes a rollup after its window when no game against it is open (anyone may call). Credits the
+    /// trainer its share of the reward, and its bond back with the job's last rollup.
+    function finalizeRollup(uint256 rollupId) external {
+        (Job storage j, Rollup storage r) = _rollup(rollupId);
+        uint256 jobId = rollupId >> 64;
+        uint64 index = uint64(rollupId);
+        RollupStatus s = _rollupStatus(j, r, index);
+        // INVARIANT: only a pending rollup finalizes, once (a finalized rollup never changes state).
+        if (s != RollupStatus.Pending) revert RollupNotPending(rollupId, s);
+        uint64 deadline = r.submittedAt + j.challengeWindow;
+        if (block.timestamp < deadline) revert WindowOpen(rollupId, deadline, uint64(block.timestamp));
+        if (r.openGames != 0) revert GamesOpen(rollupId, r.openGames);
+        // INVARIANT: rollups finalize in order (a later rollup's start state is an earlier one's end state).
+        if (j.finalized != index) revert PredecessorNotFinalized(rollupId, j.finalized);
+
+        r.status = RollupStatus.Finalized;
+        j.finalized = index + 1;
+        uint256 share = _cumulativeReward(j, index + 1) - _cumulativeReward(j, index);
+        emit RollupFinalized(rollupId, share);
+        _payFromEscrow(j.trainer, share, CreditReason.RollupReward);
+        if (uint256(index + 1) * j.rollupSteps >= j.stepsTotal) {
+            j.status = JobStatus.Completed;
+            emit JobCompleted(jobId);
+            _payFromBonds(j.trainer, j.trainerBond, CreditReason.TrainerBondReturned);
+        }
+    }
+
+    // =================================================================================================================
+    // Games: opening
+    // =================================================================================================================
+
+    /// @notice Opens a dispute game against a pending rollup within its challenge window, locking
+    /// `msg.value == challengerBond`. Any number of games may be open against one rollup; each is played alone.
+    /// @dev Open the game first and walk it in a later transaction: a copy of the walk seen in the mempool can then only
+    /// open a later game, and the trainer's bond goes to the earliest-opened winning game (docs/GAME.md §4).
+    /// @return gameId the new game's id (from 1; ids increase with opening order)
+    function openGame(uint256 rollupId, bytes32 startState, bytes32 rollupRoot, bytes32 endState)
+        external
+        payable
+        returns (uint256 gameId)
+    {
+        (Job storage j, Rollup storage r) = _rollup(rollupId);
+        RollupStatus s = _rollupStatus(j, r, uint64(rollupId));
+        if (s != RollupStatus.Pending) revert RollupNotPending(rollupId, s);
+        uint64 deadline = r.submittedAt + j.challengeWindow;
+        // INVARIANT: games open only within the window, so a rollup finalizes at most window + both clocks after
+        // its submission however many challengers appear.
+        if (block.timestamp >= deadline) revert WindowClosed(rollupId, deadline, uint64(block.timestamp));
+        if (msg.value != j.challengerBond) revert WrongValue(j.challengerBond, msg.value);
+        bytes32 c = keccak256(abi.encode(startState, rollupRoot, endState));
+        if (c != r.commitment) revert ClaimMismatch(rollupId, r.commitment, c);
+
+        uint64 iterations = _iterations(j, uint64(rollupId));
+        gameId = ++gameCount;
+        Game storage g = _games[gameId];
+        g.current = rollupRoot;
+        g.pos = LibPosition.pack(
+            Phase.RollupTree, LibMerkle.depthOf(iterations), 0, iterations, true, false
+        );
+        g.clock = LibClock.pack(j.trainerClock, j.challengerClock, uint64(block.timestamp));
+        g.status = GameStatus.InProgress;
+        g.challenger = msg.sender;
+        g.rollupId = uint96(rollupId);
+        r.openGames += 1;
+        totalBonds += msg.value;
+        emit GameOpened(gameId, rollupId, msg.sender, deadline);
+    }
+
+    // =================================================================================================================
+    // Games: tree moves
+    // =================================================================================================================
+
+    /// @notice Reveals the children of the current tree node: its 2^L descendants at height h − L, L = min(4, h).
+    /// At a tree's root, `nodes[0]` is the tree's top (root = sha256(0x02 || kind || u64be(len) || top)) followed by
+    /// the descendants (none if the tree has a single leaf). Anyone may reveal; the trainer's clock pays for the wait.
+    /// @dev Padding descendants (beyond the tree's real width at their height) must be empty subtrees.
+    function reveal(uint256 gameId, bytes32[] calldata nodes) external {
+        Game storage g = _live(gameId);
+        Position p = g.pos;
+        _requireTreeTurn(gameId, p, false);
+        _charge(gameId, g, Side.Trainer);
+        _reveal(gameId, g, p, nodes);
+    }
+
+    /// @notice The challenger chooses child `child` (< 2^L) of the revealed node. `node` is that child's hash and
+    /// `siblings` its L siblings inside the revealed subtree, bottom-up (from the Revealed event's nodes).
+    function choose(uint256 gameId, uint256 child, bytes32 node, bytes32[] calldata siblings) external {
+        Game storage g = _live(gameId);
+        _onlyChallenger(gameId, g);
+        Position p = g.pos;
+        _requireTreeTurn(gameId, p, true);
+        _charge(gameId, g, Side.Challenger);
+        uint256 levels = _levels(p.height());
+        if (child >> levels != 0) revert ChildOutOfRange(child, 1 << levels);
+        if (siblings.length != levels) revert RevealLength(siblings.length, levels);
+        bytes32 h = node;
+        for (uint256 t; t < levels; ++t) {
+            h = (child >> t) & 1 == 0 ? LibMerkle.innerHash(h, siblings[t]) : LibMerkle.innerHash(siblings[t], h);
+        }
+        bytes32 cur = g.current;
+        if (h != cur) revert RevealMismatch(cur, h);
+        _descend(gameId, g, p, child, node);
+    }
+
+    /// @notice Reveal and choice in one call, for a challenger that holds the trace (or to save a transaction).
+    /// If the reveal reaches a leaf directly (a single-leaf tree), `child` must be 0 and no choice is made.
+    function revealAndChoose(uint256 gameId, bytes32[] calldata nodes, uint256 child) external {
+        Game storage g = _live(gameId);
+        _onlyChallenger(gameId, g);
+        Position p = g.pos;
+        _requireTreeTurn(gameId, p, false);
+        _charge(gameId, g, Side.Trainer);
+        (Position np, uint256 off) = _reveal(gameId, g, p, nodes);
+        if (!np.revealed()) {
+            if (child != 0) revert ChildOutOfRange(child, 1);
+            return;
+        }
+        _charge(gameId, g, Side.Challenger);
+        uint256 levels = _levels(np.height());
+        if (child >> levels != 0) revert ChildOutOfRange(child, 1 << levels);
+        _descend(gameId, g, np, child, nodes[off + child]);
+    }
+
+    // =================================================================================================================
+    // Games: leaf moves
+    // =================================================================================================================
+
+    /// @notice Reveals the iteration leaf reached in the rollup tree: u64be(step) || graphRoot || journalRoot.
+    /// @dev The step must be the rollup's first step + the leaf index; the journal root must be zero iff the job has
+    /// no dropout layers.
+    function revealIteration(uint256 gameId, bytes calldata leaf) external {
+        Game storage g = _live(gameId);
+        Position p = g.pos;
+        _requireLeafTurn(gameId, p, Phase.IterationLeaf, false);
+        _charge(gameId, g, Side.Trainer);
+        if (leaf.length != ITERATION_LEAF_BYTES) revert LeafLength(leaf.length, ITERATION_LEAF_BYTES);
+        _checkLeaf(g, leaf);
+        (Job storage j,) = _rollup(g.rollupId);
+        uint64 iteration = uint64(p.index());
+        uint64 step = uint64(bytes8(leaf[0:8]));
+        uint64 want = uint64(uint64(g.rollupId) * j.rollupSteps + iteration);
+        // INVARIANT: iteration i of a rollup is step firstStep + i (the index is bound by the tree's path bits).
+        if (step != want) revert IterationStepMismatch(want, step);
+        bytes32 graphRoot = bytes32(leaf[8:40]);
+        bytes32 journalRoot = bytes32(leaf[40:72]);
+        // INVARIANT: the journal exists iff the template has dropout layers (EMPTY_JOURNAL_ROOT = 0 otherwise).
+        if ((j.dropoutLayers == 0) != (journalRoot == bytes32(0))) {
+            revert JournalRootInconsistent(j.dropoutLayers, journalRoot);
+        }
+        g.iteration = iteration;
+        g.graphRoot = graphRoot;
+        g.journalRoot = journalRoot;
+        g.pos = p.withRevealed();
+        emit IterationRevealed(gameId, iteration, step, graphRoot, journalRoot);
+    }
+
+    /// @notice The challenger disputes the iteration's graph or its dropout journal.
+    function chooseBranch(uint256 gameId, Branch branch) external {
+        Game storage g = _live(gameId);
+        _onlyChallenger(gameId, g);
+        Position p = g.pos;
+        _requireLeafTurn(gameId, p, Phase.IterationLeaf, true);
+        _charge(gameId, g, Side.Challenger);
+        (Job storage j,) = _rollup(g.rollupId);
+        if (branch == Branch.Graph) {
+            uint256 n = j.nodeCount;
+            g.current = g.graphRoot;
+            g.pos = LibPosition.pack(Phase.GraphTree, LibMerkle.depthOf(n), 0, n, true, false);
+        } else {
+            uint256 n = j.dropoutLayers;
+            if (n == 0) revert NoJournal(gameId);
+            g.current = g.journalRoot;
+            g.pos = LibPosition.pack(Phase.JournalTree, LibMerkle.depthOf(n), 0, n, true, false);
+        }
+        emit BranchChosen(gameId, branch);
+    }
+
+    /// @notice Reveals the node leaf reached in the graph tree (the node's output tensor root) with the node's
+    /// descriptor opened against the job's template root, which gives the tensor's length. The game enters the tensor.
+    /// @param descriptor node `nodeId`'s descriptor (LibTemplate), `templateProof` its proof in the template tree
+    function revealNode(uint256 gameId, bytes32 tensorRoot, bytes calldata descriptor, bytes32[] calldata templateProof)
+        external
+    {
+        Game storage g = _live(gameId);
+        Position p = g.pos;
+        _requireLeafTurn(gameId, p, Phase.NodeLeaf, false);
+        _charge(gameId, g, Side.Trainer);
+        _checkLeaf(g, abi.encodePacked(tensorRoot));
+        (Job storage j,) = _rollup(g.rollupId);
+        uint256 nodeId = p.index();
+        // INVARIANT: the tensor's length comes from the requester's template, never from the trainer.
+        LibTemplate.Node memory node = LibTemplate.open(j.templateRoot, j.nodeCount, nodeId, descriptor, templateProof);
+        uint64 numel = node.numel;
+        g.nodeId = uint32(nodeId);
+        g.tensorRoot = tensorRoot;
+        g.numel = numel;
+        g.current = tensorRoot;
+        g.pos = LibPosition.pack(
+            Phase.TensorTree, LibMerkle.depthOf(LibMerkle.numLeaves(LibMerkle.KIND_TENSOR, numel)), 0, numel, true, false
+        );
+        emit NodeRevealed(gameId, uint32(nodeId), tensorRoot, numel);
+    }
+
+    /// @notice Reveals the chunk reached in the tensor tree (its exact bytes: 1024, or 4·(numel − 256c) for the last).
+    function revealChunk(uint256 gameId, bytes calldata chunk) external {
+        Game storage g = _live(gameId);
+        Position p = g.pos;
+        _requireLeafTurn(gameId, p, Phase.ChunkLeaf, false);
+        _charge(gameId, g, Side.Trainer);
+        uint256 want = LibMerkle.chunkByteLength(p.len(), p.index());
+        if (chunk.length != want) revert LeafLength(chunk.length, want);
+        _checkLeaf(g, chunk);
+        g.pos = p.withRevealed();
+        emit ChunkRevealed(gameId, uint64(p.index()), chunk);
+    }
+
+    /// @notice The challenger chooses one element of the revealed chunk (`offset` < the chunk's element count).
+    function chooseElement(uint256 gameId, uint256 offset) external {
+        Game storage g = _live(gameId);
+        _onlyChallenger(gameId, g);
+        Position p = g.pos;
+        _requireLeafTurn(gameId, p, Phase.ChunkLeaf, true);
+        _charge(gameId, g, Side.Challenger);
+        uint256 numel = p.len();
+        uint256 element = p.index() * LibMerkle.CHUNK_ELEMS + offset;
+        // INVARIANT: a real element of the chunk (offset < 256 and element < numel).
+        if (offset >= LibMerkle.CHUNK_ELEMS || element >= numel) revert ElementOutOfRange(element, numel);
+        g.element = uint64(element);
+        g.pos = LibPosition.pack(Phase.ElementStep, 0, p.index(), numel, false, false);
+        emit ElementChosen(gameId, uint64(element));
+    }
+
+    /// @notice Reveals the journal entry reached in the journal tree (264 bytes, SPEC §3); the game goes to its
+    /// one-step check.
+    function revealJournalEntry(uint256 gameId, bytes calldata entry) external {
+        Game storage g = _live(gameId);
+        Position p = g.pos;
+        _requireLeafTurn(gameId, p, Phase.JournalLeaf, false);
+        _charge(gameId, g, Side.Trainer);
+        if (entry.length != JOURNAL_ENTRY_BYTES) revert LeafLength(entry.length, JOURNAL_ENTRY_BYTES);
+        _checkLeaf(g, entry);
+        g.journalIndex = uint32(p.index());
+        g.pos = LibPosition.pack(Phase.JournalStep, 0, p.index(), p.len(), false, false);
+        emit JournalEntryRevealed(gameId, uint32(p.index()), entry);
+    }
+
+    // =================================================================================================================
+    // Games: the one-step check and timeouts
+    // =================================================================================================================
+
+    /// @notice Runs the one-step check at the end of the path (anyone may call; it is the trainer's turn, and its
+    /// clock runs until someone does). The verifier's verdict resolves the game.
+    /// @param startState,rollupRoot,endState the rollup's claim (checked against its commitment)
+    /// @param leafData the chunk holding the element (element step) or the journal entry (journal step)
+    /// @param proof the verifier's openings (IOneStepVerifier)
+    function step(
+        uint256 gameId,
+        bytes32 startState,
+        bytes32 rollupRoot,
+        bytes32 endState,
+        bytes calldata leafData,
+        bytes calldata proof
+    ) external {
+        Game storage g = _live(gameId);
+        Position p = g.pos;
+        Phase ph = p.phase();
+        if (ph != Phase.ElementStep && ph != Phase.JournalStep) revert WrongPhase(gameId, Phase.ElementStep, ph);
+        _charge(gameId, g, Side.Trainer);
+        _checkLeaf(g, leafData);
+        StepContext memory ctx = _context(g, startState, rollupRoot, endState);
+        bool trainerValid;
+        if (ph == Phase.ElementStep) {
+            uint256 want = LibMerkle.chunkByteLength(p.len(), p.index());
+            if (leafData.length != want) revert LeafLength(leafData.length, want);
+            ctx.chunk = leafData;
+            ctx.elementBits = LibFloat32.elementAtCalldata(leafData, ctx.element % LibMerkle.CHUNK_ELEMS);
+            trainerValid = verifier.verifyElement(ctx, proof);
+        } else {
+            ctx.journalEntry = leafData;
+            trainerValid = verifier.verifyJournalEntry(ctx, proof);
+        }
+        emit Stepped(gameId, msg.sender, trainerValid);
+        _resolve(gameId, g, !trainerValid);
+    }
+
+    /// @notice Ends a game whose side to move has exceeded its time budget; the other side wins (anyone may call).
+    function timeout(uint256 gameId) external {
+        Game storage g = _live(gameId);
+        Side side = _sideToMove(g.pos);
+        Clock c = g.clock;
+        uint64 nowTs = uint64(block.timestamp);
+        uint64 spent = c.elapsed(nowTs);
+        uint64 budget = c.left(side);
+        // INVARIANT: a side loses on time only once strictly past its budget (a move at exactly the budget is allowed).
+        if (spent <= budget) revert ClockNotExpired(gameId, side, budget - spent);
+        g.clock = side == Side.Trainer
+            ? LibClock.pack(0, c.challengerLeft(), nowTs)
+            : LibClock.pack(c.trainerLeft(), 0, nowTs);
+        emit TimedOut(gameId, side, spent - budget);
+        _resolve(gameId, g, side == Side.Trainer);
+    }
+
+    // =================================================================================================================
+    // Money
+    // =================================================================================================================
+
+    /// @notice Pays the caller everything it is owed.
+    function withdraw() external nonReentrant {
+        uint256 amount = credits[msg.sender];
+        if (amount == 0) revert NothingToWithdraw(msg.sender);
+        credits[msg.sender] = 0;
+        totalCredits -= amount;
+        emit Withdrawn(msg.sender, amount);
+        (bool ok,) = msg.sender.call{value: amount}("");
+        if (!ok) revert TransferFailed(msg.sender, amount);
+    }
+
+    /// @notice What the contract owes in all (escrowed rewards + locked bonds + credits); equals its balance.
+    function totalOwed() external view returns (uint256) {
+        return totalEscrow + totalBonds + totalCredits;
+    }
+
+    // =================================================================================================================
+    // Views
+    // =================================================================================================================
+
+    /// @notice A job's stored record.
+    function getJob(uint256 jobId) external view returns (Job memory) {
+        return _jobs[jobId];
+    }
+
+    /// @notice A rollup's stored record (use `rollupStatus` for its effective status).
+    function getRollup(uint256 rollupId) external view returns (Rollup memory) {
+        return _rollups[rollupId];
+    }
+
+    /// @notice A game's stored record.
+    function getGame(uint256 gameId) external view returns (Game memory) {
+        return _games[gameId];
+    }
+
+    /// @notice A rollup's effective status: a pending rollup at or after its job's first rejected rollup is Rejected.
+    function rollupStatus(uint256 rollupId) external view returns (RollupStatus) {
+        return _rollupStatus(_jobs[rollupId >> 64], _rollups[rollupId], uint64(rollupId));
+    }
+
+    /// @notice The side whose move (and clock) it is in a game.
+    function sideToMove(uint256 gameId) external view returns (Side) {
+        return _sideToMove(_games[gameId].pos);
+    }
+
+    /// @notice The hash of an all-padding subtree of height `t`: zeroSubtree(0) = ZERO,
+    /// zeroSubtree(t + 1) = innerHash(zeroSubtree(t), zeroSubtree(t)).
+    /// @dev Computed (t hashes) rather than tabled: a 64-entry table costs 2 KB of code, and padding is rare and low.
+    function zeroSubtree(uint256 t) public view returns (bytes32 z) {
+        for (uint256 i; i < t; ++i) {
+            z = LibMerkle.innerHash(z, z);
+        }
+    }
+
+    // =================================================================================================================
+    // Internals: game mechanics
+    // =================================================================================================================
+
+    /// @dev Verifies a reveal at the current tree node and records it. Returns the new position and the offset of the
+    /// first descendant in `nodes` (1 at a root, for the top).
+    function _reveal(uint256 gameId, Game storage g, Position p, bytes32[] calldata nodes)
+        private
+        returns (Position np, uint256 off)
+    {
+        Phase ph = p.phase();
+        uint256 h = p.height();
+        uint256 levels = _levels(h);
+        bytes32 parent = g.current;
+        if (p.atRoot()) {
+            off = 1;
+            uint256 want = h == 0 ? 1 : 1 + (1 << levels);
+            if (nodes.length != want) revert RevealLength(nodes.length, want);
+            bytes32 root = LibMerkle.rootHash(ph.treeKind(), p.len(), nodes[0]);
+            // INVARIANT: the top belongs to this root (kind and length included).
+            if (root != parent) revert RevealMismatch(parent, root);
+            parent = nodes[0];
+            if (h == 0) {
+                // A single-leaf tree: the top is the leaf; no choice to make.
+                np = LibPosition.pack(ph.leafPhase(), 0, 0, p.len(), false, false);
+                g.current = parent;
+                g.pos = np;
+                emit Revealed(gameId, ph, h, 0, nodes);
+                return (np, off);
+            }
+        } else {
+            uint256 want = 1 << levels;
+            if (nodes.length != want) revert RevealLength(nodes.length, want);
+        }
+        bytes32 folded = _fold(nodes, off, levels);
+        // INVARIANT: the revealed descendants hash up to the current node.
+        if (folded != parent) revert RevealMismatch(parent, folded);
+        _checkPadding(p, nodes, off, levels);
+        np = p.enteredAndRevealed();
+        if (p.atRoot()) g.current = parent;
+        g.pos = np;
+        emit Revealed(gameId, ph, h, p.index(), nodes);
+    }
+
+    /// @dev Moves to child `child` (hash `node`) of the revealed current node, refusing padding positions.
+    function _descend(uint256 gameId, Game storage g, Position p, uint256 child, bytes32 node) private {
+        Phase ph = p.phase();
+        uint256 levels = _levels(p.height());
+        uint256 t = p.height() - levels;
+        // index < width(h) <= 2^(64 - h) and child < 2^levels: the new index fits 64 bits.
+        uint256 index = (p.index() << levels) | child;
+        uint256 width = _width(ph, p.len(), t);
+        // INVARIANT: the challenger walks real positions only.
+        if (index >= width) revert PaddingChosen(index, width);
+        Phase next = t == 0 ? ph.leafPhase() : ph;
+        g.current = node;
+        g.pos = LibPosition.pack(next, t, index, p.len(), false, false);
+        emit Chosen(gameId, ph, t, index, node);
+    }
+
+    /// @dev Refuses a reveal whose padding descendants are not empty subtrees (no data hidden in padding).
+    function _checkPadding(Position p, bytes32[] calldata nodes, uint256 off, uint256 levels) private view {
+        uint256 t = p.height() - levels;
+        uint256 width = _width(p.phase(), p.len(), t);
+        uint256 first = p.index() << levels;
+        uint256 n = 1 << levels;
+        if (first + n <= width) return;
+        bytes32 z = zeroSubtree(t);
+        uint256 k = width > first ? width - first : 0;
+        for (; k < n; ++k) {
+            // INVARIANT: a padding position holds the empty subtree of its height.
+            if (nodes[off + k] != z) revert PaddingNotEmpty(first + k, t, nodes[off + k]);
+        }
+    }
+
+    /// @dev Folds 2^levels hashes (from `nodes[off]`) into their subtree root with innerHash.
+    function _fold(bytes32[] calldata nodes, uint256 off, uint256 levels) private view returns (bytes32) {
+        uint256 n = 1 << levels;
+        bytes32[] memory level = new bytes32[](n);
+        for (uint256 i; i < n; ++i) {
+            level[i] = nodes[off + i];
+        }
+        while (n > 1) {
+            n >>= 1;
+            for (uint256 i; i < n; ++i) {
+                level[i] = LibMerkle.innerHash(level[2 * i], level[2 * i + 1]);
+            }
+        }
+        return level[0];
+    }
+
+    /// @dev Real width of a tree (kind from `ph`, length field `len`) at height t: ceil(numLeaves / 2^t).
+    function _width(Phase ph, uint256 len, uint256 t) private pure returns (uint256) {
+        uint256 n = LibMerkle.numLeaves(ph.treeKind(), len);
+        return ((n - 1) >> t) + 1;
+    }
+
+    /// @dev Levels revealed at once from height h: min(4, h).
+    function _levels(uint256 h) private pure returns (uint256) {
+        return h < REVEAL_LEVELS ? h : REVEAL_LEVELS;
+    }
+
+    /// @dev Requires that the leaf data hashes to the current node (leafHash = sha256(0x00 || data)).
+    function _checkLeaf(Game storage g, bytes memory data) private view {
+        bytes32 h = LibMerkle.leafHash(data);
+        bytes32 cur = g.current;
+        // INVARIANT: the revealed preimage is the trainer's committed leaf.
+        if (h != cur) revert RevealMismatch(cur, h);
+    }
+
+    /// @dev The side to move: the trainer when a reveal or the one-step check is due, the challenger when a choice is.
+    function _sideToMove(Position p) private pure returns (Side) {
+        Phase ph = p.phase();
+        if (ph == Phase.ElementStep || ph == Phase.JournalStep) return Side.Trainer;
+        return p.revealed() ? Side.Challenger : Side.Trainer;
+    }
+
+    /// @dev Charges the elapsed time to `side` (which must be the side to move; callers check the turn first).
+    function _charge(uint256 gameId, Game storage g, Side side) private {
+        (Clock next, uint64 overBy) = g.clock.charge(side, uint64(block.timestamp));
+        // INVARIANT: a side out of time cannot move; only `timeout` ends the game.
+        if (overBy != 0) revert ClockExpired(gameId, overBy);
+        g.clock = next;
+    }
+
+    function _requireTreeTurn(uint256 gameId, Position p, bool choice) private pure {
+        Phase ph = p.phase();
+        if (!ph.isTree()) revert NotInTree(gameId, ph);
+        // INVARIANT: reveal, then choose, alternately.
+        if (p.revealed() != choice) revert NotYourTurn(gameId, _sideToMove(p));
+    }
+
+    function _requireLeafTurn(uint256 gameId, Position p, Phase expected, bool choice) private pure {
+        Phase ph = p.phase();
+        if (ph != expected) revert WrongPhase(gameId, expected, ph);
+        if (p.revealed() != choice) revert NotYourTurn(gameId, _sideToMove(p));
+    }
+
+    function _onlyChallenger(uint256 gameId, Game storage g) private view {
+        address c = g.challenger;
+        if (msg.sender != c) revert NotChallenger(gameId, msg.sender, c);
+    }
+
+    /// @dev The game, which must be in progress.
+    function _live(uint256 gameId) private view returns (Game storage g) {
+        g = _games[gameId];
+        GameStatus s = g.status;
+        if (s == GameStatus.None) revert UnknownGame(gameId);
+        // INVARIANT: a resolved game accepts no move (no replay after resolution).
+        if (s != GameStatus.InProgress) revert GameNotInProgress(gameId, s);
+    }
+
+    /// @dev Builds the verifier's context; the claim must match the rollup's commitment.
+    function _context(Game storage g, bytes32 startState, bytes32 rollupRoot, bytes32 endState)
+        private
+        view
+        returns (StepContext memory ctx)
+    {
+        uint256 rollupId = g.rollupId;
+        (Job storage j, Rollup storage r) = _rollup(rollupId);
+        bytes32 c = keccak256(abi.encode(startState, rollupRoot, endState));
+        if (c != r.commitment) revert ClaimMismatch(rollupId, r.commitment, c);
+        ctx.jobId = rollupId >> 64;
+        ctx.specHash = j.specHash;
+        ctx.templateRoot = j.templateRoot;
+        ctx.datasetRoot = j.datasetRoot;
+        ctx.datasetSize = j.datasetSize;
+        ctx.nodeCount = j.nodeCount;
+        ctx.dropoutLayers = j.dropoutLayers;
+        ctx.toleranceProfile = j.toleranceProfile;
+        ctx.nonce = j.nonce;
+        ctx.trainerKeyHash = j.trainerKeyHash;
+        ctx.rollupId = rollupId;
+        ctx.rollupIndex = uint64(rollupId);
+        ctx.startState = startState;
+        ctx.rollupRoot = rollupRoot;
+        ctx.endState = endState;
+        ctx.firstStep = uint64(rollupId) * j.rollupSteps;
+        ctx.iterations = _iterations(j, uint64(rollupId));
+        ctx.iteration = g.iteration;
+        ctx.step = ctx.firstStep + g.iteration;
+        ctx.graphRoot = g.graphRoot;
+        ctx.journalRoot = g.journalRoot;
+        ctx.nodeId = g.nodeId;
+        ctx.tensorRoot = g.tensorRoot;
+        ctx.numel = g.numel;
+        ctx.element = g.element;
+        ctx.journalIndex = g.journalIndex;
+    }
+
+    // =================================================================================================================
+    // Internals: resolution and money
+    // =================================================================================================================
+
+    /// @dev Resolves a game (once: callers reach it through `_live`).
+    function _resolve(uint256 gameId, Game storage g, bool challengerWins) private {
+        uint256 rollupId = g.rollupId;
+        (Job storage j, Rollup storage r) = _rollup(rollupId);
+        address challenger = g.challenger;
+        // INVARIANT: a game has exactly one outcome; the status leaves InProgress here and nowhere else.
+        g.status = challengerWins ? GameStatus.ChallengerWon : GameStatus.TrainerWon;
+        r.openGames -= 1;
+        emit GameResolved(gameId, rollupId, g.status);
+        uint256 bond = j.challengerBond;
+        if (challengerWins) {
+            _payFromBonds(challenger, bond, CreditReason.ChallengerBondReturned);
+            _reject(j, r, rollupId, gameId);
+            if (!j.trainerSlashed) {
+                // The trainer's bond waits on this rollup for the earliest-opened winning game.
+                j.trainerSlashed = true;
+                r.potPending = true;
+                r.potWinner = uint64(gameId);
+            } else if (r.potPending && gameId < r.potWinner) {
+                r.potWinner = uint64(gameId);
+            }
+        } else {
+            _payFromBonds(j.trainerSlashed ? j.requester : j.trainer, bond, CreditReason.ChallengerBondForfeited);
+        }
+        // INVARIANT: the pot is awarded once no game that could still win it is open (no game opens on a rejected
+        // rollup, so openGames only decreases from here).
+        if (r.potPending && r.openGames == 0) {
+            r.potPending = false;
+            _payFromBonds(_games[r.potWinner].challenger, j.trainerBond, CreditReason.TrainerBondAwarded);
+        }
+    }
+
+    /// @dev Rejects a rollup and every later rollup of its job; refunds the requester the reward not yet earned.
+    function _reject(Job storage j, Rollup storage r, uint256 rollupId, uint256 gameId) private {
+        uint64 index = uint64(rollupId);
+        if (r.status != RollupStatus.Rejected) {
+            // INVARIANT: only a pending rollup is rejected (a game exists only on a rollup that was pending when it
+            // opened, and a rollup with an open game cannot finalize).
+            r.status = RollupStatus.Rejected;
+            emit RollupRejected(rollupId, gameId);
+        }
+        if (index < j.deadFrom) {
+            j.deadFrom = index;
+            j.status = JobStatus.Dead;
+            emit JobTerminated(rollupId >> 64, index);
+            uint256 target = j.reward - _cumulativeReward(j, index);
+            uint256 delta = target - j.refunded;
+            j.refunded = uint128(target);
+            _payFromEscrow(j.requester, delta, CreditReason.RewardRefunded);
+        }
+    }
+
+    /// @dev reward · min(n·rollupSteps, stepsTotal) / stepsTotal: what the first n rollups earn in all. Floors
+    /// telescope, so the shares sum to the reward exactly (the last rollup takes the remainder).
+    function _cumulativeReward(Job storage j, uint64 n) private view returns (uint256) {
+        uint256 steps = _min(uint256(n) * j.rollupSteps, j.stepsTotal);
+        // reward < 2^128, steps < 2^64: no overflow.
+        return uint256(j.reward) * steps / j.stepsTotal;
+    }
+
+    function _payFromEscrow(address to, uint256 amount, CreditReason reason) private {
+        if (amount == 0) return;
+        totalEscrow -= amount;
+        _credit(to, amount, reason);
+    }
+
+    function _payFromBonds(address to, uint256 amount, CreditReason reason) private {
+        totalBonds -= amount;
+        _credit(to, amount, reason);
+    }
+
+    function _credit(address to, uint256 amount, CreditReason reason) private {
+        credits[to] += amount;
+        totalCredits += amount;
+        emit Credited(to, amount, reason);
+    }
+
+    // =================================================================================================================
+    // Internals: lookups
+    // =================================================================================================================
+
+    function _job(uint256 jobId) private view returns (Job storage j) {
+        j = _jobs[jobId];
+        if (j.status == JobStatus.None) revert UnknownJob(jobId);
+    }
+
+    function _rollup(uint256 rollupId) private view returns (Job storage j, Rollup storage r) {
+        r = _rollups[rollupId];
+        if (r.status == RollupStatus.None) revert UnknownRollup(rollupId);
+        j = _jobs[rollupId >> 64];
+    }
+
+    function _rollupStatus(Job storage j, Rollup storage r, uint64 index) private view returns (RollupStatus s) {
+        s = r.status;
+        if (s == RollupStatus.Pending && index >= j.deadFrom) s = RollupStatus.Rejected;
+    }
+
+    function _requireJobStatus(uint256 jobId, Job storage j, JobStatus expected) private view {
+        JobStatus s = j.status;
+        if (s != expected) revert JobNotInStatus(jobId, expected, s);
+    }
+
+    /// @dev Iterations of rollup `index`: rollupSteps, or what remains of stepsTotal for the last one.
+    function _iterations(Job storage j, uint64 index) private view returns (uint64) {
+        uint256 first = uint256(index) * j.rollupSteps;
+        return uint64(_min(j.rollupSteps, j.stepsTotal - first));
+    }
+
+    function _min(uint256 a, uint256 b) private pure returns (uint256) {
+        return a < b ? a : b;
+    }
+}

@@ -1,0 +1,239 @@
+/**
+ * Cheating trainers, for the tests and the demo. Each one is the honest engine with one change, made the way
+ * a real cheater would: every value after the cheat is computed honestly from the cheated value, and the
+ * commitments (roots, journal) are computed over what was actually used, so the trace is consistent
+ * everywhere except at the cheat. The audit must find each of them; the honest-but-different run (another
+ * summation order, within tolerance) must never be judged a cheat.
+ */
+import type { DropoutSeed } from "./seeds.js";
+import type { GraphNode, GraphTemplate } from "./graph.js";
+import type { NodeHook } from "./executor.js";
+import type { TrainerOptions } from "./trainer.js";
+import { fastKeepMask } from "./vdo.js";
+import { sha256 } from "@refereed/core";
+import { EngineError } from "./errors.js";
+
+export type AdversaryKind =
+  | "seed-tamper"
+  | "p-tamper"
+  | "activation-tamper"
+  | "dropout-attack"
+  | "skipped-operator"
+  | "wrong-update"
+  | "batch-substitution"
+  | "nan-injection"
+  | "honest-different";
+
+export const ADVERSARIES: readonly AdversaryKind[] = [
+  "seed-tamper",
+  "p-tamper",
+  "activation-tamper",
+  "dropout-attack",
+  "skipped-operator",
+  "wrong-update",
+  "batch-substitution",
+  "nan-injection",
+  "honest-different",
+];
+
+/** Where each cheat lands (the node the audit should name), for tests and the demo. */
+export interface Adversary {
+  readonly kind: AdversaryKind;
+  /** the step the cheat starts at */
+  readonly step: number;
+  /** name of the node where the first bad value is (null for honest-different) */
+  readonly expectedNode: string | null;
+  /** what the adversary changes in the trainer */
+  readonly options: Pick<TrainerOptions, "hook" | "maskOverride" | "batchOverride">;
+  readonly description: string;
+}
+
+function nodeByName(t: GraphTemplate, name: string): GraphNode {
+  const n = t.nodes.find((x) => x.name === name);
+  if (!n) throw new EngineError(`adversary: the template has no node "${name}"`);
+  return n;
+}
+
+/** Float32 dot product summed in reverse order with every product and partial sum rounded to float32. */
+function reverseF32Dot(a: Float32Array, a0: number, b: Float32Array | null, b0: number, K: number, bias: number | null): number {
+  let s = bias === null ? 0 : bias;
+  for (let k = K - 1; k >= 0; k--) s = Math.fround(s + Math.fround(a[a0 + k]! * (b ? b[b0 + k]! : 1)));
+  return s;
+}
+
+const honestDifferentHook =
+  (t: GraphTemplate): NodeHook =>
+  (n, out, o) => {
+    if (n.op === "linear" || n.op === "matmul_nt") {
+      const a = o[n.inputs[0]!]!;
+      const b = o[n.inputs[1]!]!;
+      const bias = n.op === "linear" ? o[n.inputs[2]!]! : null;
+      const K = t.nodes[n.inputs[0]!]!.shape[1]!;
+      const M = n.shape[0]!;
+      const N = n.shape[1]!;
+      for (let m = 0; m < M; m++) for (let j = 0; j < N; j++) out[m * N + j] = reverseF32Dot(a, m * K, b, j * K, K, bias ? bias[j]! : null);
+    } else if (n.op === "row_sum") {
+      const a = o[n.inputs[0]!]!;
+      const K = t.nodes[n.inputs[0]!]!.shape[1]!;
+      for (let r = 0; r < out.length; r++) out[r] = reverseF32Dot(a, r * K, null, 0, K, null);
+    } else if (n.op === "sgd") {
+      const w = o[n.inputs[0]!]!;
+      const g = o[n.inputs[1]!]!;
+      const lr = n.attrs.lr!;
+      for (let i = 0; i < out.length; i++) out[i] = Math.fround(w[i]! - Math.fround(lr * g[i]!));
+    } else if (n.op === "momentum") {
+      const v = o[n.inputs[0]!]!;
+      const g = o[n.inputs[1]!]!;
+      const mu = n.attrs.mu!;
+      for (let i = 0; i < out.length; i++) out[i] = Math.fround(Math.fround(mu * v[i]!) + g[i]!);
+    }
+  };
+
+/**
+ * Builds an adversary acting at `step` (the dropout attack acts at every step from `step` on).
+ * `seeds` is only needed by nothing here: masks are derived from the honest ones the trainer passes.
+ */
+export function makeAdversary(kind: AdversaryKind, t: GraphTemplate, step: number): Adversary {
+  const d0 = t.dropout[0];
+  if (!d0 && kind !== "honest-different" && kind !== "wrong-update" && kind !== "batch-substitution" && kind !== "nan-injection" && kind !== "skipped-operator") {
+    throw new EngineError(`adversary ${kind} needs a dropout layer`);
+  }
+  switch (kind) {
+    case "seed-tamper": {
+      // the mask of layer 1 comes from another seed than the journal's VRF output
+      const other = sha256(new TextEncoder().encode(`another seed for step ${step}`));
+      return {
+        kind,
+        step,
+        expectedNode: t.nodes[d0!.node]!.name,
+        description: "dropout mask of layer 1 drawn from a seed of the trainer's choosing, not the VRF output",
+        options: { maskOverride: (s, k, honest) => (s === step && k === 0 ? fastKeepMask(other, d0!, honest.length) : honest) },
+      };
+    }
+    case "p-tamper": {
+      // layer 1 uses p' = p/2 (fewer drops) with the matching scale, forward and backward
+      const fake = { num: d0!.num, den: 2 * d0!.den };
+      const scale = fake.den / (fake.den - fake.num);
+      let mask: Uint8Array | null = null;
+      return {
+        kind,
+        step,
+        expectedNode: t.nodes[d0!.node]!.name,
+        description: `dropout layer 1 applied with p = ${fake.num}/${fake.den} instead of the declared ${d0!.num}/${d0!.den}`,
+        options: {
+          maskOverride: (s, k, honest) => honest,
+          hook: (n, out, o) => {
+            if (n.attrs.layer !== d0!.layer || (n.op !== "dropout" && n.op !== "dropout_bwd")) return;
+            if (currentStep !== step) return;
+            const x = o[n.inputs[0]!]!;
+            if (n.op === "dropout") mask = null;
+            mask ??= fastKeepMask(currentY!, fake, x.length);
+            for (let i = 0; i < out.length; i++) out[i] = mask[i] ? x[i]! * scale : 0;
+          },
+        },
+      };
+    }
+    case "activation-tamper": {
+      const node = t.nodes[d0!.node]!;
+      return {
+        kind,
+        step,
+        expectedNode: t.nodes.find((n) => n.inputs.includes(node.id) && n.op === "linear")!.name,
+        description: "one activation scaled by 1.5 after dropout (the next layer then reads the changed value)",
+        options: {
+          hook: (n, out) => {
+            if (n.id !== node.id || currentStep !== step) return;
+            const e = out.findIndex((v) => v > 0.05);
+            out[e] = out[e]! * 1.5;
+          },
+        },
+      };
+    }
+    case "dropout-attack": {
+      // drop the same neurons (columns) of layer 1 in every row and every step, with the declared drop rate
+      const n = t.nodes[d0!.node]!;
+      const width = n.shape[1]!;
+      const dropCols = Math.max(1, Math.round((width * d0!.num) / d0!.den));
+      return {
+        kind,
+        step,
+        expectedNode: n.name,
+        description: `always drops neurons 0..${dropCols - 1} of layer 1 instead of the VRF mask`,
+        options: {
+          maskOverride: (s, k, honest) => (s >= step && k === 0 ? Uint8Array.from(honest, (_, i) => (i % width < dropCols ? 0 : 1)) : honest),
+        },
+      };
+    }
+    case "skipped-operator": {
+      const relu = nodeByName(t, "fc2.relu");
+      return {
+        kind,
+        step,
+        expectedNode: relu.name,
+        description: "the ReLU of layer 2 is skipped (its input copied through)",
+        options: {
+          hook: (n, out, o) => {
+            if (n.id === relu.id && currentStep === step) out.set(o[n.inputs[0]!]!);
+          },
+        },
+      };
+    }
+    case "wrong-update": {
+      const upd = t.nodes[t.updateOf[0]!]!; // parameter 0 = fc1.w
+      return {
+        kind,
+        step,
+        expectedNode: upd.name,
+        description: "the update of fc1.w uses twice the learning rate",
+        options: {
+          hook: (n, out, o) => {
+            if (n.id !== upd.id || currentStep !== step) return;
+            const w = o[n.inputs[0]!]!;
+            const g = o[n.inputs[1]!]!;
+            for (let i = 0; i < out.length; i++) out[i] = w[i]! - 2 * n.attrs.lr! * g[i]!;
+          },
+        },
+      };
+    }
+    case "batch-substitution":
+      return {
+        kind,
+        step,
+        expectedNode: "x",
+        description: "the batch holds other examples than the schedule names",
+        options: { batchOverride: (s, honest) => (s === step ? honest.map((e) => (e + 1) % 1_000_000_000) : honest) },
+      };
+    case "nan-injection": {
+      const loss = t.nodes[t.lossNode]!;
+      return {
+        kind,
+        step,
+        expectedNode: loss.name,
+        description: "a NaN written into the committed loss",
+        options: {
+          hook: (n, out) => {
+            if (n.id === loss.id && currentStep === step) out[out.length >> 1] = NaN;
+          },
+        },
+      };
+    }
+    case "honest-different":
+      return {
+        kind,
+        step,
+        expectedNode: null,
+        description: "honest, but every dot product summed in reverse order in float32 (other bits, within tolerance)",
+        options: { hook: honestDifferentHook(t) },
+      };
+  }
+}
+
+// The hooks see nodes, not steps; the trainer sets these before each run (see trainWithAdversary).
+let currentStep = -1;
+let currentY: Uint8Array | null = null;
+
+/** Called by the trainer wrapper before each step, so hooks know the step and layer-1 seed. */
+export function setAdversaryStep(step: number, seeds: readonly DropoutSeed[]): void {
+  currentStep = step;
+  currentY = seeds[0]?.y ?? null;
+}

@@ -1,0 +1,42 @@
+/**
+ * In-process commitment sink: commits every iteration on the training thread (simple, deterministic; the
+ * worker pipeline in pipeline.ts does the same work beside the training loop).
+ */
+import { IterationCommitter, type IterationCommitment } from "./commit.js";
+import type { Job } from "./job.js";
+import { TraceWriter, type TraceManifest } from "./trace.js";
+import type { IterationRecord, IterationSink } from "./trainer.js";
+
+export interface CommitSinkOptions {
+  readonly job: Job;
+  /** write a trace store here (omit to only compute the roots) */
+  readonly traceDir?: string;
+  readonly rollupSize?: number;
+  readonly firstStep?: number;
+  /** keep every commitment in memory (default true) */
+  readonly keep?: boolean;
+}
+
+export class CommitSink implements IterationSink {
+  readonly committer: IterationCommitter;
+  readonly writer: TraceWriter | null;
+  readonly commitments: IterationCommitment[] = [];
+
+  constructor(readonly opts: CommitSinkOptions) {
+    this.committer = new IterationCommitter(opts.job.template);
+    this.writer = opts.traceDir
+      ? new TraceWriter({ dir: opts.traceDir, job: opts.job, rollupSize: opts.rollupSize ?? 16, firstStep: opts.firstStep ?? 0 })
+      : null;
+  }
+
+  iteration(rec: IterationRecord): void {
+    const outputs = rec.executor.outputs;
+    const c = this.committer.commit({ step: rec.step, outputs, seeds: rec.seeds, masks: rec.masks });
+    if (this.writer) this.writer.writeIteration(c, outputs, rec.examples);
+    if (this.opts.keep !== false) this.commitments.push(c);
+  }
+
+  finish(): TraceManifest | null {
+    return this.writer ? this.writer.finish() : null;
+  }
+}

@@ -1,0 +1,114 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { fromBits, toHex, verifyProof, Kind, encodeJournalEntry, vrfContext, sha256 } from "@refereed/core";
+import {
+  CommitSink,
+  HashSeedProvider,
+  TraceFormatError,
+  TraceReader,
+  Trainer,
+  datasetRoot,
+  iterationFileName,
+  verifyElementProof,
+  type Dataset,
+} from "../src/index.js";
+import { DEFAULT_MODEL, testJob, testValues } from "./helpers.js";
+
+const MODEL = { ...DEFAULT_MODEL, sizes: [784, 32, 16, 10], batch: 16 };
+
+function synthetic(n: number): Dataset {
+  return { n, dim: 784, classes: 10, pixels: testValues(n * 784, 77).map((v) => Math.abs(v)), labels: Float32Array.from({ length: n }, (_, i) => (i * 7) % 10) };
+}
+
+async function run(steps: number, traceDir?: string, rollupSize = 4) {
+  const data = synthetic(128);
+  const job = testJob(MODEL, { trainExamples: 128, datasetRoot: datasetRoot(data) });
+  const sink = new CommitSink({ job, traceDir, rollupSize });
+  const tr = new Trainer({ job, data, seeds: new HashSeedProvider(new Uint8Array(32).fill(4)), sink });
+  for (let s = 0; s < steps; s++) await tr.runStep();
+  return { job, sink, manifest: sink.finish(), tr };
+}
+
+test("two runs of the same job produce identical node roots, graph roots, journal roots and iteration leaves", async () => {
+  const a = await run(5);
+  const b = await run(5);
+  assert.equal(a.sink.commitments.length, 5);
+  for (let i = 0; i < 5; i++) {
+    const [x, y] = [a.sink.commitments[i]!, b.sink.commitments[i]!];
+    assert.deepEqual(x.nodeRoots.map(toHex), y.nodeRoots.map(toHex));
+    assert.equal(toHex(x.leaf), toHex(y.leaf));
+  }
+  // the param node of step i+1 is the update node of step i, and the journal entries carry the seed scheme's x
+  const t = a.job.template;
+  const [c0, c1] = [a.sink.commitments[0]!, a.sink.commitments[1]!];
+  t.params.forEach((p) => assert.equal(toHex(c1.nodeRoots[p.id]!), toHex(c0.nodeRoots[t.updateOf[p.id]!]!)));
+  const e = c1.journal[0]!;
+  assert.equal(toHex(e.x), toHex(vrfContext({ modelId: a.job.modelId, step: 1, batchId: 1, nonce: a.job.nonce, layerId: 1 })));
+  assert.equal(toHex(e.y), toHex(sha256(e.pi)));
+  assert.equal(e.n, 16 * 32);
+});
+
+test("a trace written by one run is read back, verified against its roots, and serves element proofs", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "refereed-trace-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const { manifest, sink, job } = await run(6, dir, 4);
+  assert.ok(manifest);
+  assert.equal(manifest.rollups.length, 2);
+  assert.equal(manifest.rollups[1]!.count, 2);
+  const reader = TraceReader.open(dir);
+  reader.verifyAll();
+  const it = reader.readIteration(3);
+  assert.equal(toHex(it.graphRoot), toHex(sink.commitments[3]!.graphRoot));
+  // element proof up to the rollup root, for an element in the middle of fc1.dw
+  const node = job.template.nodes.find((n) => n.name === "fc1.dw")!.id;
+  const proof = reader.proveElement(3, node, 5000);
+  const bits = verifyElementProof(proof, Uint8Array.from(Buffer.from(manifest.rollups[0]!.root.slice(2), "hex")));
+  assert.equal(fromBits(bits), it.outputs[node]![5000]);
+  // a journal entry proves against the journal root
+  const entry = it.journal[1]!;
+  assert.ok(entry.layerId === 2);
+  assert.ok(verifyProof(Kind.Journal, 2, it.journalRoot, 1, encodeJournalEntry(entry), [sha256(Uint8Array.of(0, ...encodeJournalEntry(it.journal[0]!)))]));
+  // a proof against another rollup root is refused
+  assert.throws(() => verifyElementProof(proof, new Uint8Array(32)), TraceFormatError);
+  // another process reads the same files back and verifies them
+  const script = fileURLToPath(new URL("../src/verify-trace.ts", import.meta.url));
+  const child = JSON.parse(execFileSync(process.execPath, ["--import", "tsx", script, dir, "3", String(node), "5000"], { encoding: "utf8" }));
+  assert.deepEqual(child, { ok: true, iterations: 6, rollups: manifest.rollups.map((r) => r.root), elementBits: bits });
+});
+
+test("corrupt, truncated and missing trace files give clear errors naming the file and the problem", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "refereed-trace-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  await run(3, dir, 4);
+  const f1 = join(dir, iterationFileName(1));
+  const size = statSync(f1).size;
+  // flip one byte of tensor data near the end
+  const bytes = readFileSync(f1);
+  bytes[size - 100] = bytes[size - 100]! ^ 0x40;
+  writeFileSync(f1, bytes);
+  const reader = TraceReader.open(dir);
+  assert.throws(() => reader.verifyIteration(1), (e: unknown) => e instanceof TraceFormatError && /iter-000000001\.bin/.test(e.message) && /does not match its committed tensor root/.test(e.message));
+  assert.throws(() => reader.verifyAll(), TraceFormatError);
+  // header corruption is caught by the header checksum
+  const f0 = join(dir, iterationFileName(0));
+  const b0 = readFileSync(f0);
+  b0[70] = b0[70]! ^ 1;
+  writeFileSync(f0, b0);
+  assert.throws(() => reader.readIteration(0), /header checksum mismatch/);
+  // truncation
+  const f2 = join(dir, iterationFileName(2));
+  truncateSync(f2, statSync(f2).size - 10);
+  assert.throws(() => reader.readIteration(2), /truncated: \d+ bytes, expected \d+/);
+  truncateSync(f2, 20);
+  assert.throws(() => reader.readIteration(2), /truncated/);
+  assert.throws(() => reader.readIteration(7), /no iteration 7/);
+  // manifest problems
+  writeFileSync(join(dir, "manifest.json"), "{ not json");
+  assert.throws(() => TraceReader.open(dir), /manifest\.json: not valid JSON/);
+  assert.throws(() => TraceReader.open(join(dir, "nope")), /missing \(not a trace directory\?\)/);
+});

@@ -1,0 +1,276 @@
+/**
+ * Engine benchmark (npm run bench:engine): writes bench/results/engine.json.
+ *
+ * Everything is measured in one process, side by side, with blocks of steps interleaved (A B C D A B C D …)
+ * so that load from other processes on the machine hits every configuration alike; each figure is the median
+ * of its blocks' mean step times.
+ *
+ *   baseline   training only: masks from the cheap hash seed scheme, no commitments, no journal, no trace
+ *   commit     + commitments, journal and trace store on disk, in a worker (seeds still from the hash scheme)
+ *   protocol   + BLS12-381 VRF seeds (evaluated ahead in a second worker): the full trainer of the protocol
+ *   tfjs       @tensorflow/tfjs (pure JS CPU backend): the same MLP, dropout, optimizer and batches
+ *
+ * Keys: testAccuracy (protocol run, 3 epochs), accuracyCurve, overheadRatio (protocol / baseline − 1),
+ * overheadRatioCommitOnly (commit / baseline − 1), commitVsSha256 (iteration commitment throughput / one
+ * SHA-256 over the same bytes), auditVsTrain (null: the audit is not implemented yet), vsTfjs (protocol step /
+ * tfjs step), stepMs.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir, cpus } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { sha256, tensorRoot, vrfKeygen } from "@refereed/core";
+import {
+  FastHasher,
+  HashSeedProvider,
+  Trainer,
+  WorkerCommitSink,
+  WorkerDropoutSource,
+  datasetRoot,
+  iterationElements,
+  loadMnist,
+  makeJob,
+  makeJobSpec,
+  type Dataset,
+  type MlpConfig,
+} from "@refereed/engine";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const outFile = join(root, "bench", "results", "engine.json");
+const quick = process.argv.includes("--quick");
+
+const MODEL: MlpConfig = {
+  sizes: [784, 128, 64, 10],
+  batch: 64,
+  dropout: [
+    { num: 1, den: 10 },
+    { num: 1, den: 10 },
+  ],
+  lr: 0.05,
+  momentum: 0.9,
+};
+const NONCE = sha256(new TextEncoder().encode("bench-engine nonce"));
+const INIT = sha256(new TextEncoder().encode("bench-engine init"));
+const HASH_KEY = sha256(new TextEncoder().encode("bench-engine insecure seed key"));
+const BLS = vrfKeygen(sha256(new TextEncoder().encode("bench-engine bls key")));
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
+const log = (...a: unknown[]) => console.log("[bench:engine]", ...a);
+
+function jobFor(train: Dataset, dsRoot: Uint8Array, scheme: "bls12-381" | "hash-insecure") {
+  const spec = makeJobSpec({
+    model: MODEL,
+    datasetRoot: dsRoot,
+    trainExamples: train.n,
+    steps: 375,
+    initSeed: INIT,
+    vrfKey: scheme === "bls12-381" ? BLS.pk : HASH_KEY,
+    seedScheme: scheme,
+  });
+  return makeJob(spec, NONCE);
+}
+
+type Mode = "baseline" | "commit" | "protocol";
+
+async function makeTrainer(mode: Mode, train: Dataset, dsRoot: Uint8Array, traceDir: string | undefined) {
+  const scheme = mode === "protocol" ? "bls12-381" : "hash-insecure";
+  const job = jobFor(train, dsRoot, scheme);
+  const seeds = new HashSeedProvider(HASH_KEY);
+  const sink = mode === "baseline" ? undefined : new WorkerCommitSink({ job, traceDir, rollupSize: 25, keep: false });
+  const source =
+    mode === "protocol" ? new WorkerDropoutSource({ job, scheme: "bls12-381", key: BLS.sk, stepsPerEpoch: Math.floor(train.n / MODEL.batch), lookahead: 6 }) : undefined;
+  const trainer = new Trainer({ job, data: train, seeds, sink, dropoutSource: source });
+  return {
+    trainer,
+    async drain() {
+      await sink?.drain();
+    },
+    async close() {
+      const m = await sink?.finish();
+      await source?.close();
+      return m;
+    },
+  };
+}
+
+async function main() {
+  const t0 = performance.now();
+  const { train, test } = loadMnist();
+  log(`loaded MNIST: ${train.n} train / ${test.n} test in ${(performance.now() - t0).toFixed(0)} ms`);
+  let t = performance.now();
+  const dsRoot = datasetRoot(train);
+  const datasetRootMs = performance.now() - t;
+  const scratch = mkdtempSync(join(tmpdir(), "refereed-bench-"));
+  try {
+    // ── 1. accuracy: the full protocol trainer, 3 epochs, trace on disk ──
+    const epochs = quick ? 1 : 3;
+    const acc = await makeTrainer("protocol", train, dsRoot, join(scratch, "accuracy-trace"));
+    const curve: { epoch: number; step: number; meanLoss: number | null; testAccuracy: number }[] = [
+      { epoch: 0, step: 0, meanLoss: null, testAccuracy: acc.trainer.accuracy(test) },
+    ];
+    t = performance.now();
+    const spe = acc.trainer.schedule.stepsPerEpoch;
+    for (let e = 1; e <= epochs; e++) {
+      let loss = 0;
+      for (let s = 0; s < spe; s++) loss += await acc.trainer.runStep();
+      await acc.drain();
+      curve.push({ epoch: e, step: acc.trainer.step, meanLoss: round(loss / spe), testAccuracy: acc.trainer.accuracy(test) });
+      log(`epoch ${e}: mean loss ${(loss / spe).toFixed(4)}, test accuracy ${curve[e]!.testAccuracy}`);
+    }
+    const accuracyRunMs = performance.now() - t;
+    const manifest = await acc.close();
+    const traceBytes = manifest ? dirBytes(join(scratch, "accuracy-trace")) : 0;
+    rmSync(join(scratch, "accuracy-trace"), { recursive: true, force: true });
+
+    // ── 2. step times, interleaved blocks ──
+    const blocks = quick ? 2 : 5;
+    const blockSteps = quick ? 15 : 30;
+    const modes: Mode[] = ["baseline", "commit", "protocol"];
+    const runs = Object.fromEntries(await Promise.all(modes.map(async (m) => [m, await makeTrainer(m, train, dsRoot, m === "baseline" ? undefined : join(scratch, `trace-${m}`))] as const)));
+    const times: Record<Mode | "tfjs", number[]> = { baseline: [], commit: [], protocol: [], tfjs: [] };
+    const tf = await loadTfjs();
+    const tfModel = tf ? buildTfjsModel(tf) : null;
+    // warm-up
+    for (const m of modes) {
+      for (let s = 0; s < 5; s++) await runs[m]!.trainer.runStep();
+      await runs[m]!.drain();
+    }
+    if (tf && tfModel) for (let s = 0; s < 3; s++) await tfjsStep(tf, tfModel, train, runs.baseline!.trainer.schedule.examples(s));
+    for (let b = 0; b < blocks; b++) {
+      for (const m of modes) {
+        const r = runs[m]!;
+        const start = performance.now();
+        for (let s = 0; s < blockSteps; s++) await r.trainer.runStep();
+        await r.drain();
+        times[m].push((performance.now() - start) / blockSteps);
+      }
+      if (tf && tfModel) {
+        const start = performance.now();
+        for (let s = 0; s < blockSteps; s++) await tfjsStep(tf, tfModel, train, runs.baseline!.trainer.schedule.examples(b * blockSteps + s));
+        times.tfjs.push((performance.now() - start) / blockSteps);
+      }
+      log(`block ${b + 1}/${blocks}: ${Object.entries(times).map(([k, v]) => `${k} ${v.at(-1)?.toFixed(2) ?? "-"} ms`).join(", ")}`);
+    }
+    for (const m of modes) await runs[m]!.close();
+    const stepMs = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, v.length ? round(median(v), 3) : null])) as Record<Mode | "tfjs", number | null>;
+
+    // ── 3. commitment throughput vs raw SHA-256 over the same bytes (one iteration's node outputs) ──
+    const probe = await makeTrainer("baseline", train, dsRoot, undefined);
+    await probe.trainer.runStep();
+    const outputs = probe.trainer.executor.outputs;
+    const bytes = new Uint8Array(probe.trainer.executor.buffer as ArrayBuffer);
+    const h = new FastHasher();
+    const commitMs: number[] = [];
+    const coreMs: number[] = [];
+    const shaMs: number[] = [];
+    for (let r = 0; r < (quick ? 3 : 9); r++) {
+      let s = performance.now();
+      for (const o of outputs) h.tensorRoot(o);
+      commitMs.push(performance.now() - s);
+      s = performance.now();
+      for (const o of outputs) tensorRoot(o);
+      coreMs.push(performance.now() - s);
+      s = performance.now();
+      sha256(bytes);
+      shaMs.push(performance.now() - s);
+    }
+    const iterationBytes = iterationElements(probe.trainer.template) * 4;
+
+    const result = {
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version },
+      model: MODEL,
+      testAccuracy: curve.at(-1)!.testAccuracy,
+      accuracyCurve: curve,
+      epochs,
+      overheadRatio: stepMs.protocol !== null && stepMs.baseline ? round(stepMs.protocol / stepMs.baseline - 1) : null,
+      overheadRatioCommitOnly: stepMs.commit !== null && stepMs.baseline ? round(stepMs.commit / stepMs.baseline - 1) : null,
+      commitVsSha256: round(median(shaMs) / median(commitMs)),
+      commitVsSha256CoreMerkle: round(median(shaMs) / median(coreMs)),
+      auditVsTrain: null,
+      vsTfjs: stepMs.protocol !== null && stepMs.tfjs ? round(stepMs.protocol / stepMs.tfjs) : null,
+      vsTfjsBaseline: stepMs.baseline !== null && stepMs.tfjs ? round(stepMs.baseline / stepMs.tfjs) : null,
+      stepMs,
+      blocks: { count: blocks, stepsPerBlock: blockSteps, times },
+      commitment: {
+        iterationBytes,
+        commitMsPerIteration: round(median(commitMs), 3),
+        coreMerkleMsPerIteration: round(median(coreMs), 3),
+        sha256MsPerIteration: round(median(shaMs), 3),
+        commitMBps: round(iterationBytes / 1e3 / median(commitMs), 1),
+        sha256MBps: round(iterationBytes / 1e3 / median(shaMs), 1),
+      },
+      trace: { bytesFor3Epochs: traceBytes, bytesPerIteration: Math.round(traceBytes / (epochs * spe)) },
+      datasetRootMs: round(datasetRootMs, 1),
+      accuracyRunMs: Math.round(accuracyRunMs),
+      notes: [
+        "overheadRatio: full protocol trainer (BLS VRF seeds in a worker, commitments + journal + trace on disk in a worker) vs training alone; 2 cores shared by 3 threads",
+        "auditVsTrain: null, the audit (issue 3, phase 3) is not implemented yet",
+        quick ? "--quick run: 1 epoch and fewer blocks; not the reported figures" : "full run",
+      ],
+    };
+    mkdirSync(dirname(outFile), { recursive: true });
+    writeFileSync(outFile, JSON.stringify(result, null, 2) + "\n");
+    log(`wrote ${outFile}`);
+    log(JSON.stringify({ testAccuracy: result.testAccuracy, overheadRatio: result.overheadRatio, overheadRatioCommitOnly: result.overheadRatioCommitOnly, commitVsSha256: result.commitVsSha256, vsTfjs: result.vsTfjs, stepMs }));
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function dirBytes(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  return readdirSync(dir).reduce((s, f) => s + statSync(join(dir, f)).size, 0);
+}
+
+// ── tfjs side ──
+type Tf = typeof import("@tensorflow/tfjs");
+type TfModel = import("@tensorflow/tfjs").Sequential;
+
+async function loadTfjs(): Promise<Tf | null> {
+  try {
+    const tf = (await import("@tensorflow/tfjs")) as Tf;
+    await tf.setBackend("cpu");
+    await tf.ready();
+    log(`tfjs ${tf.version.tfjs}, backend ${tf.getBackend()}`);
+    return tf;
+  } catch (err) {
+    log(`tfjs unavailable: ${(err as Error).message}`);
+    return null;
+  }
+}
+
+function buildTfjsModel(tf: Tf): TfModel {
+  const model = tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [784], units: 128, activation: "relu" }),
+      tf.layers.dropout({ rate: 0.1 }),
+      tf.layers.dense({ units: 64, activation: "relu" }),
+      tf.layers.dropout({ rate: 0.1 }),
+      tf.layers.dense({ units: 10, activation: "softmax" }),
+    ],
+  });
+  model.compile({ optimizer: tf.train.momentum(0.05, 0.9), loss: "categoricalCrossentropy" });
+  return model;
+}
+
+const tfX = new Float32Array(64 * 784);
+const tfY = new Float32Array(64 * 10);
+async function tfjsStep(tf: Tf, model: TfModel, train: Dataset, examples: Uint32Array): Promise<void> {
+  tfY.fill(0);
+  examples.forEach((e, j) => {
+    tfX.set(train.pixels.subarray(e * 784, (e + 1) * 784), j * 784);
+    tfY[j * 10 + train.labels[e]!] = 1;
+  });
+  const xs = tf.tensor2d(tfX, [64, 784]);
+  const ys = tf.tensor2d(tfY, [64, 10]);
+  await model.trainOnBatch(xs, ys);
+  xs.dispose();
+  ys.dispose();
+}
+
+await main();
