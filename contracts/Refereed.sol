@@ -346,6 +346,16 @@ contract Refereed is ReentrancyGuard, Multicall {
         emit JobCreated(jobId, msg.sender, p, msg.value);
     }
 
+    /// @notice The requester withdraws a job nobody accepted; the reward is credited back.
+    function cancelJob(uint256 jobId) external {
+        Job storage j = _job(jobId);
+        if (msg.sender != j.requester) revert NotRequester(jobId, msg.sender, j.requester);
+        _requireJobStatus(jobId, j, JobStatus.Open);
+        j.status = JobStatus.Cancelled;
+        j.refunded = j.reward;
+        emit JobCancelled(jobId);
+        _payFromEscrow(j.requester, j.reward, CreditReason.RewardRefunded);
+    }
 
     /// @notice Accepts a job with the caller's registered key, locking `msg.value == trainerBond`.
     /// @dev The nonce is drawn here: keccak256(prevrandao, jobId, trainer). See docs/GAME.md §1.2 for why this is
@@ -532,25 +542,6 @@ contract Refereed is ReentrancyGuard, Multicall {
         _descend(gameId, g, p, child, node);
     }
 
-    /// @notice Reveal and choice in one call, for a challenger that holds the trace (or to save a transaction).
-    /// If the reveal reaches a leaf directly (a single-leaf tree), `child` must be 0 and no choice is made.
-    function revealAndChoose(uint256 gameId, bytes32[] calldata nodes, uint256 child) external {
-        Game storage g = _live(gameId);
-        _onlyChallenger(gameId, g);
-        Position p = g.pos;
-        _requireTreeTurn(gameId, p, false);
-        _charge(gameId, g, Side.Trainer);
-        (Position np, uint256 off) = _reveal(gameId, g, p, nodes);
-        if (!np.revealed()) {
-            if (child != 0) revert ChildOutOfRange(child, 1);
-            return;
-        }
-        _charge(gameId, g, Side.Challenger);
-        uint256 levels = _levels(np.height());
-        if (child >> levels != 0) revert ChildOutOfRange(child, 1 << levels);
-        _descend(gameId, g, np, child, nodes[off + child]);
-    }
-
     // =================================================================================================================
     // Games: leaf moves
     // =================================================================================================================
@@ -619,8 +610,7 @@ contract Refereed is ReentrancyGuard, Multicall {
         (Job storage j,) = _rollup(g.rollupId);
         uint256 nodeId = p.index();
         // INVARIANT: the tensor's length comes from the requester's template, never from the trainer.
-        LibTemplate.Node memory node = LibTemplate.open(j.templateRoot, j.nodeCount, nodeId, descriptor, templateProof);
-        uint64 numel = node.numel;
+        uint64 numel = LibTemplate.openNumel(j.templateRoot, j.nodeCount, nodeId, descriptor, templateProof);
         g.nodeId = uint32(nodeId);
         g.tensorRoot = tensorRoot;
         g.numel = numel;
@@ -754,9 +744,23 @@ contract Refereed is ReentrancyGuard, Multicall {
     // Views
     // =================================================================================================================
 
-    /// @notice A job's stored record.
-    function getJob(uint256 jobId) external view returns (Job memory) {
-        return _jobs[jobId];
+    /// @notice A job's lifecycle fields (the fixed parameters are in the JobCreated event).
+    function jobState(uint256 jobId)
+        external
+        view
+        returns (
+            JobStatus status,
+            address trainer,
+            uint64 submitted,
+            uint64 finalized,
+            uint64 deadFrom,
+            bool trainerSlashed,
+            bytes32 headState,
+            bytes32 nonce
+        )
+    {
+        Job storage j = _jobs[jobId];
+        return (j.status, j.trainer, j.submitted, j.finalized, j.deadFrom, j.trainerSlashed, j.headState, j.nonce);
     }
 
     /// @notice A rollup's stored record (use `rollupStatus` for its effective status).

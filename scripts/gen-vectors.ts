@@ -276,6 +276,8 @@ async function main() {
     "dropout.json": dropoutVectors(),
     "tolerance.json": toleranceVectors(),
   };
+  const { makeTranscendentalVectors } = await import("../packages/core/src/transcendental-vectors.js");
+  files["transcendental.json"] = makeTranscendentalVectors();
   const vrfModule = join(root, "packages/core/src/vrf-vectors.ts");
   if (existsSync(vrfModule)) {
     const { makeVrfVectors } = (await import("../packages/core/src/vrf-vectors.js")) as { makeVrfVectors: () => unknown };

@@ -94,6 +94,25 @@ library LibTemplate {
         if (n.numel == 0) revert TemplateEmptyTensor(nodeId);
     }
 
+    /// @notice Opens the descriptor of node `nodeId` against the template root and returns only its element count
+    /// (after checking the descriptor's length against its own counts): the game needs nothing else.
+    function openNumel(bytes32 templateRoot, uint256 nodeCount, uint256 nodeId, bytes memory descriptor, bytes32[] memory proof)
+        internal
+        view
+        returns (uint32 numel)
+    {
+        if (!LibMerkle.verify(KIND_TEMPLATE, nodeCount, templateRoot, nodeId, descriptor, proof)) {
+            revert TemplateOpeningInvalid(templateRoot, nodeId);
+        }
+        if (descriptor.length < 16) revert TemplateDescriptorLength(descriptor.length, 16);
+        uint256 nIn = _be(descriptor, 14, 1);
+        if (descriptor.length < 16 + 4 * nIn) revert TemplateDescriptorLength(descriptor.length, 16 + 4 * nIn);
+        uint256 want = 16 + 4 * nIn + 4 * _be(descriptor, 15 + 4 * nIn, 1);
+        if (descriptor.length != want) revert TemplateDescriptorLength(descriptor.length, want);
+        numel = uint32(_be(descriptor, 2, 4));
+        if (numel == 0) revert TemplateEmptyTensor(nodeId);
+    }
+
     /// @dev Big-endian unsigned integer of `size` <= 32 bytes at `off` (callers check the bounds).
     function _be(bytes memory d, uint256 off, uint256 size) private pure returns (uint256 v) {
         assembly ("memory-safe") {

@@ -7,3 +7,4 @@ export * from "./tolerance.js";
 export * from "./dropout.js";
 export * from "./template.js";
 export * from "./vrf.js";
+export * from "./transcendental.js";

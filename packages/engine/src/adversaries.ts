@@ -5,10 +5,9 @@
  * everywhere except at the cheat. The audit must find each of them; the honest-but-different run (another
  * summation order, within tolerance) must never be judged a cheat.
  */
-import type { DropoutSeed } from "./seeds.js";
 import type { GraphNode, GraphTemplate } from "./graph.js";
-import type { NodeHook } from "./executor.js";
-import type { TrainerOptions } from "./trainer.js";
+import type { Job } from "./job.js";
+import type { StepHook, TrainerOptions } from "./trainer.js";
 import { fastKeepMask } from "./vdo.js";
 import { sha256 } from "@refereed/core";
 import { EngineError } from "./errors.js";
@@ -62,7 +61,7 @@ function reverseF32Dot(a: Float32Array, a0: number, b: Float32Array | null, b0: 
 }
 
 const honestDifferentHook =
-  (t: GraphTemplate): NodeHook =>
+  (t: GraphTemplate): StepHook =>
   (n, out, o) => {
     if (n.op === "linear" || n.op === "matmul_nt") {
       const a = o[n.inputs[0]!]!;
@@ -89,11 +88,9 @@ const honestDifferentHook =
     }
   };
 
-/**
- * Builds an adversary acting at `step` (the dropout attack acts at every step from `step` on).
- * `seeds` is only needed by nothing here: masks are derived from the honest ones the trainer passes.
- */
-export function makeAdversary(kind: AdversaryKind, t: GraphTemplate, step: number): Adversary {
+/** Builds an adversary acting at `step` (the dropout attack acts at every step from `step` on). */
+export function makeAdversary(kind: AdversaryKind, job: Job, step: number): Adversary {
+  const t = job.template;
   const d0 = t.dropout[0];
   if (!d0 && kind !== "honest-different" && kind !== "wrong-update" && kind !== "batch-substitution" && kind !== "nan-injection" && kind !== "skipped-operator") {
     throw new EngineError(`adversary ${kind} needs a dropout layer`);
@@ -114,37 +111,42 @@ export function makeAdversary(kind: AdversaryKind, t: GraphTemplate, step: numbe
       // layer 1 uses p' = p/2 (fewer drops) with the matching scale, forward and backward
       const fake = { num: d0!.num, den: 2 * d0!.den };
       const scale = fake.den / (fake.den - fake.num);
-      let mask: Uint8Array | null = null;
       return {
         kind,
         step,
         expectedNode: t.nodes[d0!.node]!.name,
         description: `dropout layer 1 applied with p = ${fake.num}/${fake.den} instead of the declared ${d0!.num}/${d0!.den}`,
         options: {
-          maskOverride: (s, k, honest) => honest,
-          hook: (n, out, o) => {
-            if (n.attrs.layer !== d0!.layer || (n.op !== "dropout" && n.op !== "dropout_bwd")) return;
-            if (currentStep !== step) return;
+          hook: (n, out, o, ctx) => {
+            if (ctx.step !== step || n.attrs.layer !== d0!.layer || (n.op !== "dropout" && n.op !== "dropout_bwd")) return;
             const x = o[n.inputs[0]!]!;
-            if (n.op === "dropout") mask = null;
-            mask ??= fastKeepMask(currentY!, fake, x.length);
+            const mask = fastKeepMask(ctx.seeds[0]!.y, fake, x.length);
             for (let i = 0; i < out.length; i++) out[i] = mask[i] ? x[i]! * scale : 0;
           },
         },
       };
     }
     case "activation-tamper": {
+      // the committed dropout output is honest, but the next layer reads one activation scaled by 1.5
       const node = t.nodes[d0!.node]!;
+      const next = t.nodes.find((n) => n.op === "linear" && n.inputs[0] === node.id)!;
+      let saved: { e: number; v: number } | null = null;
       return {
         kind,
         step,
-        expectedNode: t.nodes.find((n) => n.inputs.includes(node.id) && n.op === "linear")!.name,
-        description: "one activation scaled by 1.5 after dropout (the next layer then reads the changed value)",
+        expectedNode: next.name,
+        description: `one activation of ${node.name} scaled by 1.5 when ${next.name} reads it (the committed dropout output is honest)`,
         options: {
-          hook: (n, out) => {
-            if (n.id !== node.id || currentStep !== step) return;
-            const e = out.findIndex((v) => v > 0.05);
-            out[e] = out[e]! * 1.5;
+          hook: (n, out, o, ctx) => {
+            if (ctx.step !== step) return;
+            if (n.id === node.id) {
+              const e = out.findIndex((v) => v > 0.05);
+              saved = { e, v: out[e]! };
+              out[e] = out[e]! * 1.5;
+            } else if (n.id === next.id && saved) {
+              o[node.id]![saved.e] = saved.v;
+              saved = null;
+            }
           },
         },
       };
@@ -172,8 +174,8 @@ export function makeAdversary(kind: AdversaryKind, t: GraphTemplate, step: numbe
         expectedNode: relu.name,
         description: "the ReLU of layer 2 is skipped (its input copied through)",
         options: {
-          hook: (n, out, o) => {
-            if (n.id === relu.id && currentStep === step) out.set(o[n.inputs[0]!]!);
+          hook: (n, out, o, ctx) => {
+            if (n.id === relu.id && ctx.step === step) out.set(o[n.inputs[0]!]!);
           },
         },
       };
@@ -186,8 +188,8 @@ export function makeAdversary(kind: AdversaryKind, t: GraphTemplate, step: numbe
         expectedNode: upd.name,
         description: "the update of fc1.w uses twice the learning rate",
         options: {
-          hook: (n, out, o) => {
-            if (n.id !== upd.id || currentStep !== step) return;
+          hook: (n, out, o, ctx) => {
+            if (n.id !== upd.id || ctx.step !== step) return;
             const w = o[n.inputs[0]!]!;
             const g = o[n.inputs[1]!]!;
             for (let i = 0; i < out.length; i++) out[i] = w[i]! - 2 * n.attrs.lr! * g[i]!;
@@ -201,7 +203,7 @@ export function makeAdversary(kind: AdversaryKind, t: GraphTemplate, step: numbe
         step,
         expectedNode: "x",
         description: "the batch holds other examples than the schedule names",
-        options: { batchOverride: (s, honest) => (s === step ? honest.map((e) => (e + 1) % 1_000_000_000) : honest) },
+        options: { batchOverride: (s, honest) => (s === step ? honest.map((e) => (e + 1) % job.spec.trainExamples) : honest) },
       };
     case "nan-injection": {
       const loss = t.nodes[t.lossNode]!;
@@ -211,8 +213,8 @@ export function makeAdversary(kind: AdversaryKind, t: GraphTemplate, step: numbe
         expectedNode: loss.name,
         description: "a NaN written into the committed loss",
         options: {
-          hook: (n, out) => {
-            if (n.id === loss.id && currentStep === step) out[out.length >> 1] = NaN;
+          hook: (n, out, _o, ctx) => {
+            if (n.id === loss.id && ctx.step === step) out[out.length >> 1] = NaN;
           },
         },
       };
@@ -228,12 +230,3 @@ export function makeAdversary(kind: AdversaryKind, t: GraphTemplate, step: numbe
   }
 }
 
-// The hooks see nodes, not steps; the trainer sets these before each run (see trainWithAdversary).
-let currentStep = -1;
-let currentY: Uint8Array | null = null;
-
-/** Called by the trainer wrapper before each step, so hooks know the step and layer-1 seed. */
-export function setAdversaryStep(step: number, seeds: readonly DropoutSeed[]): void {
-  currentStep = step;
-  currentY = seeds[0]?.y ?? null;
-}

@@ -392,8 +392,9 @@ function checkSoftmaxNode(ctx: Ctx, n: GraphNode): Found {
   const o = ctx.outputs;
   const out = o[n.id]!;
   const z = o[n.inputs[0]!]!;
-  const B = n.shape[0]!;
-  const C = n.shape[1]!;
+  const zShape = ctx.t.nodes[n.inputs[0]!]!.shape;
+  const B = zShape[0]!;
+  const C = zShape[1]!;
   const isLoss = n.op === "xent_loss";
   const labels = isLoss ? o[n.inputs[1]!]! : null;
   for (let b = 0; b < B; b++) {

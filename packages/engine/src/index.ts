@@ -15,3 +15,5 @@ export * from "./commit.js";
 export * from "./trace.js";
 export * from "./sink.js";
 export * from "./pipeline.js";
+export * from "./audit.js";
+export * from "./adversaries.js";

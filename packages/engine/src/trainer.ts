@@ -5,7 +5,8 @@
  * before the next one overwrites them: that is where commitments and the trace are made.
  */
 import { ConfigError } from "./errors.js";
-import { countCorrect, Executor, type NodeHook } from "./executor.js";
+import { countCorrect, Executor } from "./executor.js";
+import type { GraphNode } from "./graph.js";
 import type { Dataset } from "./dataset.js";
 import type { GraphTemplate } from "./graph.js";
 import { fromHexSeed } from "./util.js";
@@ -35,6 +36,14 @@ export interface DropoutSource {
   get(step: number, batchId: number): Promise<{ seeds: DropoutSeed[]; masks: Uint8Array[] }>;
 }
 
+/** Changes a node's output after it is computed (adversaries only); sees the step and its dropout seeds. */
+export type StepHook = (
+  node: GraphNode,
+  out: Float32Array,
+  outputs: readonly Float32Array[],
+  ctx: { readonly step: number; readonly seeds: readonly DropoutSeed[]; readonly masks: readonly Uint8Array[] },
+) => void;
+
 export interface TrainerOptions {
   readonly job: Job;
   /** the training set (N examples, must match the job spec) */
@@ -48,7 +57,7 @@ export interface TrainerOptions {
   readonly firstStep?: number;
   readonly sink?: IterationSink;
   /** changes node outputs after they are computed (adversaries only) */
-  readonly hook?: NodeHook;
+  readonly hook?: StepHook;
   /** overrides the mask of a dropout layer (adversaries only) */
   readonly maskOverride?: (step: number, ordinal: number, honest: Uint8Array) => Uint8Array;
   /** overrides the example ids of a step (adversaries only) */
@@ -107,7 +116,9 @@ export class Trainer {
       }
     }
     if (this.opts.maskOverride) masks = masks.map((m, k) => this.opts.maskOverride!(step, k, m));
-    this.executor.run({ params: this.state, x: this.x, y: this.y, masks }, this.opts.hook);
+    const hook = this.opts.hook;
+    const ctx = { step, seeds, masks };
+    this.executor.run({ params: this.state, x: this.x, y: this.y, masks }, hook ? (n, out, o) => hook(n, out, o, ctx) : undefined);
     const loss = this.executor.meanLoss();
     if (this.opts.sink) await this.opts.sink.iteration({ step, batchId, examples, executor: this.executor, seeds, masks });
     const next = this.executor.nextState();
