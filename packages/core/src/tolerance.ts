@@ -128,3 +128,44 @@ export function checkElementwise(op: ElementwiseCase, claimed: number): Verdict 
   if (abs(C * q - P) <= relBound + absBound) return OK;
   return { ok: false, reason: "out-of-bound", detail: `${op.op}: claimed value outside 2^-23·|r| + 2^-126` };
 }
+
+/**
+ * The dot-product rule exactly as the contracts evaluate it (SPEC §6.1 integer evaluation with truncation at
+ * base = maxExp − 150; the twin of LibTolerance._dotAccepts). It accepts everything `checkDot` accepts and at
+ * most a few units of 2^base more. A challenger decides with this function: it opens a game only on a value the
+ * contract will reject.
+ */
+export function checkDotOnchain(a: readonly number[], b: readonly number[], claimed: number): Verdict {
+  if (a.length !== b.length) return { ok: false, reason: "bad-input", detail: `a has ${a.length} terms, b has ${b.length}` };
+  const K = a.length;
+  if (K < 1 || K > MAX_TERMS) return { ok: false, reason: "bad-input", detail: `K = ${K} terms outside [1, 2^24)` };
+  const bad = nonFinite([...a, ...b, claimed]);
+  if (bad) return { ok: false, reason: "non-finite", detail: `opened value ${bad}` };
+  const products: Dyadic[] = a.map((ai, i) => {
+    const x = decode(ai);
+    const y = decode(b[i]!);
+    return { m: x.m * y.m, e: x.e + y.e };
+  });
+  const maxExp = Math.max(...products.map((p) => p.e));
+  const base = maxExp - 150;
+  const trunc = (m: bigint, e: number): bigint => {
+    const mag = abs(m);
+    const t = e >= base ? mag << BigInt(e - base) : mag >> BigInt(base - e);
+    return m < 0n ? -t : t;
+  };
+  let rt = 0n;
+  let st = 0n;
+  for (const p of products) {
+    const t = trunc(p.m, p.e);
+    rt += t;
+    st += abs(t);
+  }
+  const Kb = BigInt(K);
+  const Q = (Kb * (st + Kb)) / ((1n << 24n) - Kb);
+  const sa = ABS_EXP - base;
+  const A = (sa >= 0 ? Kb << BigInt(sa) : (Kb + (1n << BigInt(-sa)) - 1n) >> BigInt(-sa)) + Kb + 1n;
+  const c = decode(claimed);
+  const ct = trunc(c.m, c.e);
+  if (abs(ct - rt) <= A + Q) return OK;
+  return { ok: false, reason: "out-of-bound", detail: `dot product of ${K} terms: claimed value outside the on-chain γ_K bound` };
+}

@@ -102,3 +102,33 @@ describe("elementwise rule (SPEC §6.2)", () => {
     assert.equal(checkElementwise({ op: "dropoutKeep", inputs: [0], num: 3, den: 3 }, 0).ok, false);
   });
 });
+
+describe("on-chain twin of the dot-product rule (checkDotOnchain)", () => {
+  it("accepts whatever the exact rule accepts, and agrees with it off the edge (property, 300 cases)", async () => {
+    const { checkDotOnchain } = await import("../src/tolerance.js");
+    const r = rng(23);
+    let rejectedBoth = 0;
+    for (let t = 0; t < 300; t++) {
+      const k = 1 + Math.floor(r() * 200);
+      const a = Array.from({ length: k }, () => fr((r() - 0.5) * 2 ** Math.floor(r() * 30 - 15)));
+      const b = Array.from({ length: k }, () => fr(r() - 0.5));
+      const c = dotF32(a, b, "sequential-f32");
+      const exact = (cb: number) => checkDot(bits(a), bits(b), cb).ok;
+      const edge = firstRejectedAbove(c, exact, c);
+      for (const cand of [c, nextDown(edge), edge, nextUp(nextUp(edge)), fr(c * 1.01 + 1e-3)]) {
+        const e = exact(bitsOf(cand));
+        const o = checkDotOnchain(bits(a), bits(b), bitsOf(cand)).ok;
+        if (e) assert.ok(o, `case ${t}: exact accepts ${cand}, on-chain twin must too`);
+        if (!e && !o) rejectedBoth++;
+      }
+    }
+    assert.ok(rejectedBoth > 300, `the twin must still reject values outside the bound (${rejectedBoth})`);
+  });
+
+  it("agrees with every dot case of vectors/tolerance.json", async () => {
+    const { checkDotOnchain } = await import("../src/tolerance.js");
+    const { readFileSync } = await import("node:fs");
+    const v = JSON.parse(readFileSync(new URL("../../../vectors/tolerance.json", import.meta.url), "utf8"));
+    for (const d of v.dot) assert.equal(checkDotOnchain(d.a, d.b, d.claimed).ok, d.accept, d.name);
+  });
+});
