@@ -6,7 +6,8 @@
  * of its blocks' mean step times.
  *
  *   baseline   training only: masks from the cheap hash seed scheme, no commitments, no journal, no trace
- *   commit     + commitments, journal and trace store on disk, in a worker (seeds still from the hash scheme)
+ *   commitNoTrace  + commitments and journal in a worker (seeds still from the hash scheme), no trace on disk
+ *   commit     + the trace store on disk (written by the same worker)
  *   protocol   + BLS12-381 VRF seeds (evaluated ahead in a second worker): the full trainer of the protocol
  *   tfjs       @tensorflow/tfjs (pure JS CPU backend): the same MLP, dropout, optimizer and batches
  *
@@ -16,10 +17,10 @@
  * step / tfjs step), stepMs.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir, cpus } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { sha256, tensorRoot, vrfKeygen } from "@refereed/core";
+import { sha256, tensorRoot, vrfEval, vrfKeygen, vrfVerify } from "@refereed/core";
 import {
   FastHasher,
   HashSeedProvider,
@@ -78,7 +79,7 @@ function jobFor(train: Dataset, dsRoot: Uint8Array, scheme: "bls12-381" | "hash-
   return makeJob(spec, NONCE);
 }
 
-type Mode = "baseline" | "commit" | "protocol";
+type Mode = "baseline" | "commitNoTrace" | "commit" | "protocol";
 
 async function makeTrainer(mode: Mode, train: Dataset, dsRoot: Uint8Array, traceDir: string | undefined) {
   const scheme = mode === "protocol" ? "bls12-381" : "hash-insecure";
@@ -135,16 +136,30 @@ async function main() {
     t = performance.now();
     const auditResult = audit(traceSource(reader), { data: train, steps: auditSteps, datasetChecked: true });
     const auditMsPerIteration = (performance.now() - t) / auditSteps.length;
+    const kp = vrfKeygen(new Uint8Array(32).fill(5));
+    const probeX = new Uint8Array(32);
+    const probePi = vrfEval(kp.sk, probeX).pi;
+    t = performance.now();
+    for (let i = 0; i < 5; i++) vrfVerify(kp.pk, probeX, probePi);
+    const vrfVerifyMs = (performance.now() - t) / 5;
     if (!auditResult.ok) throw new Error(`the honest protocol run failed its audit: ${JSON.stringify(auditResult.violation)}`);
     log(`audit: ${auditSteps.length} iterations, ${auditMsPerIteration.toFixed(1)} ms per iteration (roots re-verified, BLS proofs verified), ${auditResult.exactFallbacks} exact fallbacks`);
     rmSync(join(scratch, "accuracy-trace"), { recursive: true, force: true });
 
     // ── 2. step times, interleaved blocks ──
-    const blocks = quick ? 2 : 5;
-    const blockSteps = quick ? 15 : 30;
-    const modes: Mode[] = ["baseline", "commit", "protocol"];
-    const runs = Object.fromEntries(await Promise.all(modes.map(async (m) => [m, await makeTrainer(m, train, dsRoot, m === "baseline" ? undefined : join(scratch, `trace-${m}`))] as const)));
-    const times: Record<Mode | "tfjs", number[]> = { baseline: [], commit: [], protocol: [], tfjs: [] };
+    const blocks = quick ? 2 : 8;
+    const blockSteps = quick ? 15 : 20;
+    const modes: Mode[] = ["baseline", "commitNoTrace", "commit", "protocol"];
+    const runs = Object.fromEntries(
+      await Promise.all(modes.map(async (m) => [m, await makeTrainer(m, train, dsRoot, m === "baseline" || m === "commitNoTrace" ? undefined : join(scratch, `trace-${m}`))] as const)),
+    );
+    const times: Record<Mode | "tfjs", number[]> = { baseline: [], commitNoTrace: [], commit: [], protocol: [], tfjs: [] };
+    // CPU time of the whole process (all threads) per step: the work each configuration adds, whatever the load
+    const cpu: Record<Mode | "tfjs", number[]> = { baseline: [], commitNoTrace: [], commit: [], protocol: [], tfjs: [] };
+    const cpuMs = () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    };
     const tf = await loadTfjs();
     const tfModel = tf ? buildTfjsModel(tf) : null;
     // warm-up
@@ -157,19 +172,24 @@ async function main() {
       for (const m of modes) {
         const r = runs[m]!;
         const start = performance.now();
+        const c0 = cpuMs();
         for (let s = 0; s < blockSteps; s++) await r.trainer.runStep();
         await r.drain();
         times[m].push((performance.now() - start) / blockSteps);
+        cpu[m].push((cpuMs() - c0) / blockSteps);
       }
       if (tf && tfModel) {
         const start = performance.now();
+        const c0 = cpuMs();
         for (let s = 0; s < blockSteps; s++) await tfjsStep(tf, tfModel, train, runs.baseline!.trainer.schedule.examples(b * blockSteps + s));
         times.tfjs.push((performance.now() - start) / blockSteps);
+        cpu.tfjs.push((cpuMs() - c0) / blockSteps);
       }
       log(`block ${b + 1}/${blocks}: ${Object.entries(times).map(([k, v]) => `${k} ${v.at(-1)?.toFixed(2) ?? "-"} ms`).join(", ")}`);
     }
     for (const m of modes) await runs[m]!.close();
     const stepMs = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, v.length ? round(median(v), 3) : null])) as Record<Mode | "tfjs", number | null>;
+    const cpuMsPerStep = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, v.length ? round(median(v), 3) : null])) as Record<Mode | "tfjs", number | null>;
 
     // ── 3. commitment throughput vs raw SHA-256 over the same bytes (one iteration's node outputs) ──
     const probe = await makeTrainer("baseline", train, dsRoot, undefined);
@@ -201,14 +221,20 @@ async function main() {
       epochs,
       overheadRatio: stepMs.protocol !== null && stepMs.baseline ? round(stepMs.protocol / stepMs.baseline - 1) : null,
       overheadRatioCommitOnly: stepMs.commit !== null && stepMs.baseline ? round(stepMs.commit / stepMs.baseline - 1) : null,
+      overheadRatioCommitNoTrace: stepMs.commitNoTrace !== null && stepMs.baseline ? round(stepMs.commitNoTrace / stepMs.baseline - 1) : null,
       commitVsSha256: round(median(shaMs) / median(commitMs)),
       commitVsSha256CoreMerkle: round(median(shaMs) / median(coreMs)),
       auditVsTrain: stepMs.baseline ? round(auditMsPerIteration / stepMs.baseline) : null,
-      audit: { iterations: auditSteps.length, msPerIteration: round(auditMsPerIteration, 2), exactFallbacks: auditResult.exactFallbacks, includes: "trace read + every tensor root recomputed + every element checked + BLS VRF verification of each journal entry" },
+      auditVsTrainWithoutVrf: stepMs.baseline ? round((auditMsPerIteration - MODEL.dropout.length * vrfVerifyMs) / stepMs.baseline) : null,
+      audit: { iterations: auditSteps.length, msPerIteration: round(auditMsPerIteration, 2), vrfVerifyMs: round(vrfVerifyMs, 2), exactFallbacks: auditResult.exactFallbacks, includes: "trace read + every tensor root recomputed + every element checked + BLS VRF verification of each journal entry" },
       vsTfjs: stepMs.protocol !== null && stepMs.tfjs ? round(stepMs.protocol / stepMs.tfjs) : null,
       vsTfjsBaseline: stepMs.baseline !== null && stepMs.tfjs ? round(stepMs.baseline / stepMs.tfjs) : null,
       stepMs,
-      blocks: { count: blocks, stepsPerBlock: blockSteps, times },
+      cpuMsPerStep,
+      cpuOverheadRatio: cpuMsPerStep.protocol !== null && cpuMsPerStep.baseline ? round(cpuMsPerStep.protocol / cpuMsPerStep.baseline - 1) : null,
+      cpuOverheadRatioCommitOnly: cpuMsPerStep.commit !== null && cpuMsPerStep.baseline ? round(cpuMsPerStep.commit / cpuMsPerStep.baseline - 1) : null,
+      loadAverage: loadavg().map((x) => round(x, 2)),
+      blocks: { count: blocks, stepsPerBlock: blockSteps, times, cpu },
       commitment: {
         iterationBytes,
         commitMsPerIteration: round(median(commitMs), 3),
@@ -222,14 +248,14 @@ async function main() {
       accuracyRunMs: Math.round(accuracyRunMs),
       notes: [
         "overheadRatio: full protocol trainer (BLS VRF seeds in a worker, commitments + journal + trace on disk in a worker) vs training alone; 2 cores shared by 3 threads",
-        "auditVsTrain: full audit time per iteration (from the trace on disk) / baseline training step time",
+        "auditVsTrain: full audit time per iteration (from the trace on disk) / baseline training step time; auditVsTrainWithoutVrf subtracts the measured BLS verification time (one pairing check per dropout layer per iteration)",
         quick ? "--quick run: 1 epoch and fewer blocks; not the reported figures" : "full run",
       ],
     };
     mkdirSync(dirname(outFile), { recursive: true });
     writeFileSync(outFile, JSON.stringify(result, null, 2) + "\n");
     log(`wrote ${outFile}`);
-    log(JSON.stringify({ testAccuracy: result.testAccuracy, overheadRatio: result.overheadRatio, overheadRatioCommitOnly: result.overheadRatioCommitOnly, commitVsSha256: result.commitVsSha256, vsTfjs: result.vsTfjs, stepMs }));
+    log(JSON.stringify({ testAccuracy: result.testAccuracy, overheadRatio: result.overheadRatio, overheadRatioCommitOnly: result.overheadRatioCommitOnly, cpuOverheadRatio: result.cpuOverheadRatio, commitVsSha256: result.commitVsSha256, auditVsTrain: result.auditVsTrain, vsTfjs: result.vsTfjs, stepMs, cpuMsPerStep, loadAverage: result.loadAverage }));
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -5,22 +5,26 @@ import {LibFloat32} from "./LibFloat32.sol";
 
 /// @title LibTranscendental
 /// @notice The softmax and cross-entropy-loss acceptance rules of docs/SPEC.md §6.4, with exp and log evaluated in
-/// fixed point. For a row z[0..C) with m = max z, d_k = z_k − m <= 0 and s = Σ exp(d_k):
-///   softmax  p_j = exp(d_j)/s        accept c iff |c − p_j| <= 2^-20·p_j + 2^-126
-///   loss     ℓ   = log s − d_y       accept c iff |c − ℓ|   <= 2^-20·ℓ   + 2^-126
+/// fixed point. For a row z[0..C) with m = max z, d_k = z_k − m <= 0, s = Σ exp(d_k), p_k = exp(d_k)/s and
+/// W = Σ p_k·|d_k|:
+///   softmax  accept c iff |c − p_j| <= p_j·(2^-20 + 2^-23·(|d_j| + W + C)) + 2^-126
+///   loss     ℓ = log s − d_y;  accept c iff |c − ℓ| <= 2^-20·ℓ + (C + 3)·2^-24 + 2^-126   (ℓ = log s + |d_y|)
 /// NaN/Inf anywhere, C = 0 or a label that is not a float32 integer in [0, C) is a violation (returns false).
 /// Malformed *requests* (C >= 2^24, softmax index j >= C) revert: they come from the job's template.
 /// @dev This is the integer algorithm of `packages/core/src/transcendental.ts`, step for step (same constants, same
 /// floors, same loop exits), so both give the same verdict on every input. The module comment there carries the full
 /// error analysis; in short (units = 2^-192, ONE = 2^192, η = 2^-118):
 ///
-///   quantity           | representation                  | error                         | width
-///   -------------------+---------------------------------+-------------------------------+-------------
-///   D_k = m − z_k      | exact units (both |·| < 2^40)   | 0 (else D_k = 0 or >= 2^16)   | < 2^233
-///   Ê_k ≈ exp(−D_k)    | units                           | η·e + 1                       | <= 2^192
-///   Ŝ = Σ Ê_k          | units                           | η·(s − ONE) + C               | < 2^216
-///   λ̂ ≈ log S          | units                           | λ̂/2^92 + 2C + 64              | < 2^197
-///   series (exp, log)  | 2^-128 fixed point              | < 2^6 / < 2^7 of 2^128        | products < 2^256
+///   quantity                | representation                  | error                         | width
+///   ------------------------+---------------------------------+-------------------------------+-----------------
+///   D_k = m − z_k           | exact units (both |·| < 2^40)   | 0 (else D_k = 0 or >= 2^16)   | < 2^233
+///   D'_k = D_k at 2^-64     | floor(D_k·2^64) (0 if D >= 2^16)| < 1                           | < 2^71 if Ê_k>2^32
+///   Ê_k ≈ exp(−D_k)         | units                           | η·e + 1                       | <= 2^192
+///   Ŝ = Σ Ê_k               | units                           | η·(s − ONE) + C               | < 2^216
+///   Q̂ = Σ (Ê_k>>32)·D'_k    | 2^-224 (≈ Σ e_k·D_k)            | (used through Ŵ)              | < 2^255
+///   Wup ≈ W = Σ p_k·D_k     | Ŵ = Q̂/(Ŝ>>32), + Ŵ/2^115 + 4    | Wup >= W·2^64 (upper bound)   | < 2^69
+///   λ̂ ≈ log S               | units                           | λ̂/2^92 + 2C + 64              | < 2^197
+///   series (exp, log)       | 2^-128 fixed point              | < 2^6 / < 2^7 of 2^128        | products < 2^256
 ///
 /// exp: D = n·ln2 + r (LN2 = round(ln2·2^192)), exp(−r) by its alternating Taylor series at 2^-128, shifted by n;
 /// zero from n >= 200 (exp(−D) < 2^-199.9). log: Ŝ = 2^(192+k)·(1 + T'), log = k·ln2 + 2·atanh(T'/(2 + T')),
@@ -44,7 +48,13 @@ library LibTranscendental {
     /// @notice Float32 exponent field from which |v| >= 2^40.
     uint256 internal constant LARGE_EXP_FIELD = 167;
 
+    /// @notice Largest float32 exponent field of a claimed probability not rejected at once (|c| < 4).
+    uint256 internal constant SOFTMAX_MAX_CLAIM_FIELD = 128;
+    /// @notice Largest float32 exponent field of a claimed loss not rejected at once when u = 0 (|c| < 2^50).
+    uint256 internal constant LOSS_MAX_CLAIM_FIELD = 176;
+
     uint256 private constant ONE128 = 1 << 128;
+    uint256 private constant MASK64 = (1 << 64) - 1;
 
     // -----------------------------------------------------------------------------------------------------------------
     // Rules
@@ -60,32 +70,55 @@ library LibTranscendental {
         if (j >= c) revert TranscendentalIndexOutOfRange(j, c);
         (bool finite, uint32 mBits) = _rowMax(row);
         if (!finite || !LibFloat32.isFinite(claimed)) return false;
-        // INVARIANT: |c| >= 2 (exponent field >= 128) gives |c − p| >= 1 > 2^-20 + 2^-126.
-        if ((claimed >> 23) & 0xff >= 128) return false;
+        // INVARIANT: the bound is below 2^-20 + 2^-23·(1/e + 17 + 2^24) + 2^-126 < 2.01, so |c| >= 4 (exponent field
+        // >= 129) is out of bound.
+        if ((claimed >> 23) & 0xff > SOFTMAX_MAX_CLAIM_FIELD) return false;
 
         uint256 sHat;
+        uint256 q;
         uint256 eJ;
+        uint256 dJ;
         for (uint256 k; k < c; ++k) {
-            uint256 e = _expOfDiff(mBits, row[k]);
-            // Each e <= ONE = 2^192 and c < 2^24: the sum stays below 2^216.
+            (uint256 e, uint256 dFix) = _expOfDiff(mBits, row[k]);
+            // Each e <= ONE = 2^192 and c < 2^24: Ŝ < 2^216. (e >> 32)·dFix is 0 unless e >= 2^32, and then
+            // D_k < 112 so dFix < 2^71: each product < 2^231 and Q̂ < 2^255.
             unchecked {
                 sHat += e;
+                q += (e >> 32) * dFix;
             }
-            if (k == j) eJ = e;
+            if (k == j) (eJ, dJ) = (e, dFix);
         }
+        return _softmaxAccepts(sHat, eJ, _relativeTerm(sHat, q, eJ, dJ, c), c, claimed);
+    }
 
+    /// @dev The softmax decision given Ŝ, Ê_j and R (see the TypeScript module comment, "Softmax").
+    function _softmaxAccepts(uint256 sHat, uint256 eJ, uint256 r, uint256 c, uint32 claimed)
+        private
+        pure
+        returns (bool)
+    {
         (bool neg, uint256 mc, int256 ec) = LibFloat32.decode(claimed);
-        uint256 x; // |X| = floor(|c|·Ŝ), |c| < 2
-        uint256 lhs;
-        uint256 rhs;
-        // mc < 2^24, Ŝ < 2^216: mc·Ŝ < 2^240; ec ∈ [-149, -23] so -ec is a valid shift. The bound terms are each
-        // below 2^217 and there are five of them: no overflow. The subtraction is guarded by the comparison.
+        // |X| = floor(|c|·Ŝ) with mc < 2^24, Ŝ < 2^216: < 2^240; ec ∈ [-149, -22] so -ec is a valid shift. R < 2^194:
+        // the bound's terms are each below 2^241 and there are six of them: no overflow. The subtraction is guarded
+        // by the comparison.
         unchecked {
-            x = (mc * sHat) >> uint256(-ec);
-            lhs = neg ? x + eJ : (x >= eJ ? x - eJ : eJ - x);
-            rhs = (eJ >> 20) + (sHat >> 126) + (x >> 116) + (eJ >> 116) + 2 * c + 16;
+            uint256 x = (mc * sHat) >> uint256(-ec);
+            uint256 lhs = neg ? x + eJ : (x >= eJ ? x - eJ : eJ - x);
+            return lhs <= r + (sHat >> 126) + (x >> 116) + (r >> 116) + (eJ >> 86) + 4 * c + 16;
         }
-        return lhs <= rhs;
+    }
+
+    /// @dev R = floor(Ê_j·K̂/2^87) up to one unit (split in two products), K̂ = (8 + C)·2^64 + D'_j + Wup (all at
+    /// 2^-64): the relative part p_j·(2^-20 + 2^-23·(|d_j| + W + C)) of the softmax bound, times s, in units.
+    function _relativeTerm(uint256 sHat, uint256 q, uint256 eJ, uint256 dJ, uint256 c) private pure returns (uint256) {
+        // Ŝ >= ONE (the maximum's term), so Ŝ >> 32 >= 2^160 and the division is safe; Ŵ <= W·2^64·(1 + 2^-116) + 2
+        // < 2^69 (W < 17). K̂ < 2^89 when Ê_j ≠ 0 (D_j < 133.1): Ê_j·(K̂ >> 64) < 2^192·2^25, Ê_j·(K̂ mod 2^64) < 2^256;
+        // when Ê_j = 0 both products are 0 (D'_j < 2^105, so K̂ < 2^106 cannot overflow). R < 2^194.
+        unchecked {
+            uint256 w = q / (sHat >> 32);
+            uint256 kk = ((8 + c) << 64) + dJ + w + (w >> 115) + 4;
+            return ((eJ * (kk >> 64)) >> 23) + ((eJ * (kk & MASK64)) >> 87);
+        }
     }
 
     /// @notice Whether `claimed` (float32 bits) is an acceptable cross-entropy loss of `row` for the label `label`
@@ -103,7 +136,7 @@ library LibTranscendental {
 
         uint256 sHat;
         for (uint256 k; k < c; ++k) {
-            uint256 e = _expOfDiff(mBits, row[k]);
+            (uint256 e,) = _expOfDiff(mBits, row[k]);
             // As in checkSoftmax: Ŝ < 2^216.
             unchecked {
                 sHat += e;
@@ -122,21 +155,23 @@ library LibTranscendental {
     {
         bool large = !_sameValue(mBits, zBits)
             && ((mBits >> 23) & 0xff >= LARGE_EXP_FIELD || (zBits >> 23) & 0xff >= LARGE_EXP_FIELD);
-        // INVARIANT (u = 0): ℓ < 2^41 + log C < 2^42, so |c| >= 2^50 (exponent field >= 177) is out of bound.
-        if (!large && (claimed >> 23) & 0xff >= 177) return false;
+        // INVARIANT (u = 0): ℓ < 2^41 + log C < 2^42 and the bound < 2^22 + 2, so |c| >= 2^50 (exponent field >= 177)
+        // is out of bound.
+        if (!large && (claimed >> 23) & 0xff > LOSS_MAX_CLAIM_FIELD) return false;
         uint256 u = large ? 92 : 0;
-        // Units are 2^(u − 192). bound = A + slack (A = 2^-126 in units: 2^66, or 1 rounded up for u = 92); each
-        // term < 2^107, c < 2^24: no overflow.
+        // Units are 2^(u − 192). bound = A + slack with A = ((C + 3)·2^-24 + 2^-126) in units, rounded up:
+        // (C + 3)·2^(168 − u) + (2^66, or 1 for u = 92); A < 2^193, the slack terms < 2^107, c < 2^24: no overflow.
         uint256 bound;
         unchecked {
-            bound = (large ? 1 : uint256(1) << 66) + ((lam >> 91) >> u) + ((4 * c + 128) >> u) + 12;
+            bound = ((c + 3) << (168 - u)) + (large ? 1 : uint256(1) << 66) + ((lam >> 91) >> u) + ((4 * c + 128) >> u)
+                + 12;
         }
         // D = m − z_y >= 0 in units: 0 for equal values (which may be >= 2^40: not converted), exact for u = 0
         // otherwise (values < 2^40 → < 2^232), within 2 units for u = 92 (each < 2^228); L < 2^230 + 2^197.
         uint256 l = lam >> u;
         if (!_sameValue(mBits, zBits)) l += uint256(_toUnits(mBits, int256(u) - 192) - _toUnits(zBits, int256(u) - 192));
         // X = c in units: |X| < 2^242 (u = 0, |c| < 2^50) or < 2^228 (u = 92), and L < 2^231: the signed difference
-        // fits int256 and its magnitude uint256; L/2^20 + bound < 2^232.
+        // fits int256 and its magnitude uint256; L/2^20 + bound < 2^232 + 2^194.
         unchecked {
             int256 diff = _toUnits(claimed, int256(u) - 192) - int256(l);
             return (diff >= 0 ? uint256(diff) : uint256(-diff)) <= (l >> 20) + bound;
@@ -204,13 +239,15 @@ library LibTranscendental {
     // Row helpers
     // -----------------------------------------------------------------------------------------------------------------
 
-    /// @dev Ê = exp(m − z)·2^192 for the row maximum m and an element z (both finite).
-    function _expOfDiff(uint32 mBits, uint32 zBits) private pure returns (uint256) {
-        if (_sameValue(mBits, zBits)) return ONE;
+    /// @dev Ê = exp(z − m)·2^192 for the row maximum m and an element z (both finite), and D' = floor((m − z)·2^64)
+    /// (0 when the values are equal or one is >= 2^40, where Ê = 0).
+    function _expOfDiff(uint32 mBits, uint32 zBits) private pure returns (uint256 e, uint256 dFix) {
+        if (_sameValue(mBits, zBits)) return (ONE, 0);
         // Values differ and one is >= 2^40: m − z >= 2^16, exp(z − m) < 2^-90000.
-        if ((mBits >> 23) & 0xff >= LARGE_EXP_FIELD || (zBits >> 23) & 0xff >= LARGE_EXP_FIELD) return 0;
+        if ((mBits >> 23) & 0xff >= LARGE_EXP_FIELD || (zBits >> 23) & 0xff >= LARGE_EXP_FIELD) return (0, 0);
         // Both < 2^40: exact units < 2^232, and m >= z so the difference is >= 0.
-        return expNegFixed(uint256(_toUnits(mBits, -192) - _toUnits(zBits, -192)));
+        uint256 dHat = uint256(_toUnits(mBits, -192) - _toUnits(zBits, -192));
+        return (expNegFixed(dHat), dHat >> 128);
     }
 
     /// @dev Whether every element is finite, and the bits of a maximum (the first one in row order).

@@ -6,10 +6,13 @@
  * only on the shared vectors; `test/contracts/transcendental-vectors.test.ts` checks this.
  *
  * ## The rule
- * Row z[0..C), m = max z, d_k = z_k − m <= 0 (exact), D_k = −d_k >= 0, s = Σ exp(d_k) ∈ [1, C].
- *   softmax  p_j = exp(d_j)/s;        accept c iff |c − p_j| <= 2^-20·p_j + 2^-126
- *   loss     ℓ   = log s + D_y;       accept c iff |c − ℓ|   <= 2^-20·ℓ   + 2^-126   (log s + |d_y| = ℓ)
+ * Row z[0..C), m = max z, d_k = z_k − m <= 0 (exact), D_k = −d_k >= 0, s = Σ exp(d_k) ∈ [1, C], p_k = exp(d_k)/s,
+ * W = Σ_k p_k·D_k (W = H − log s <= log C, H the entropy of p: W < 17 for C < 2^24).
+ *   softmax  accept c iff |c − p_j| <= p_j·(2^-20 + 2^-23·(D_j + W + C)) + 2^-126
+ *   loss     ℓ = log s + D_y;  accept c iff |c − ℓ| <= 2^-20·ℓ + (C + 3)·2^-24 + 2^-126   (log s + |d_y| = ℓ)
  * NaN/Inf anywhere, C = 0, or a label that is not a float32 integer in [0, C): violation.
+ * The D, W and C terms admit float32-only implementations: fround(z − m) perturbs exp(d_k) by a relative D_k·2^-24,
+ * which weighs D_j in p_j's numerator and Σ p_k·D_k = W in its denominator; a float32 sum of C terms adds (C − 1)·2^-24.
  *
  * ## Fixed point
  * Quantities are integers in units of 2^-192 ("units", ONE = 2^192) unless stated; series run at 2^-128.
@@ -52,25 +55,44 @@
  *   T <= C·log(1 + T) (T/log1p(T) is increasing, T <= C − 1). So with λ = log S,
  *   |λ̂ − λ·2^192| <= (2^-120 + η·C)·λ·2^192 + C + k/2 + 2 <= ε_λ := floor(λ̂/2^92) + 2C + 64   (C < 2^24).
  *
- * The decisions (constants: 2^-20 and 2^-126; "slack" = accepting in the trainer's favour within the proven error,
- * SPEC §6.4: whenever the exact rule accepts, these integer tests accept; they may accept values whose distance to
- * the bound is below ~2^-110 of it, far below the 2^-40 margin of every vector):
+ * W (softmax only). For each k with D_k exact (not the "large" case): D'_k = floor(D̂_k/2^128) (D at 2^-64), else
+ *   D'_k = 0 (then Ê_k = 0). Q̂ = Σ_k floor(Ê_k/2^32)·D'_k, Ŵ = floor(Q̂ / floor(Ŝ/2^32)) (W at 2^-64),
+ *   Wup = Ŵ + floor(Ŵ/2^115) + 4.  Claim: Wup >= W·2^64.
+ *   Proof. With ê_k = floor(Ê_k/2^32)·2^-160: |ê_k − e_k| <= η·e_k + 2^-159.9 (e_k := exp(−D_k), real). If ê_k ≠ 0 then
+ *   Ê_k >= 2^32, so n <= 160 and D_k < 161·ln2 < 112, and |ê_k·D'_k·2^-64 − e_k·D_k| <= (η·e_k + 2^-159.9)·D_k + e_k·2^-64.
+ *   If ê_k = 0 then e_k < 2^-159.9, D_k > 110.8 and the term's error is e_k·D_k <= D_k·exp(−D_k) < 2^-153. Summing,
+ *   with Q = Σ e_k·D_k = W·s: |Q̂·2^-224 − Q| <= η·Q + C·2^-153 + s·2^-64. With ŝ = floor(Ŝ/2^32)·2^-160,
+ *   |ŝ − s| <= η·s + 2^-159 <= 2^-117.9·s, so |Q̂·2^-224/ŝ − W| <= 2^-116.8·W + 2^-64 + 2^-128 + C·2^-152.9, and
+ *   the final floor adds 1: |Ŵ − W·2^64| <= 2^-116.8·W·2^64 + 2.01 (C < 2^24), hence W·2^64 <= Ŵ + Ŵ·2^-116.7 + 2.02.
+ *   Widths: floor(Ê_k/2^32)·D'_k < 2^160·112·2^64 < 2^231 (it is 0 unless D_k < 112), so Q̂ < 2^255; Ŝ/2^32 >= 2^160.
  *
- * Softmax. |c| >= 2 is rejected at once (|c − p| >= 1 > B). X = sign(c)·floor(|c|·Ŝ) (units; m_c·Ŝ < 2^240),
- *   accept iff |X − Ê_j| <= floor(Ê_j/2^20) + floor(Ŝ/2^126) + slack,
- *   slack = floor(|X|/2^116) + floor(Ê_j/2^116) + 2C + 16.
- *   Proof: the exact rule times s is |c·s − e| <= 2^-20·e + 2^-126·s. Then
- *   |X − Ê| < 1 + |c|·(η·s + C) + 2^-20·e + 2^-126·s + η·e + 1, and with e <= (Ê + 1)/(1 − η),
- *   s <= (Ŝ + C)/(1 − η), |c|·s <= (|X| + 1 + 2C)(1 + 2η): the right side is at most
- *   floor(Ê/2^20) + floor(Ŝ/2^126) + 2^-117·(|X| + Ê) + 2C + 9 <= the computed bound.
+ * The decisions ("slack" = accepting in the trainer's favour within the proven error, SPEC §6.4: whenever the exact
+ * rule accepts, these integer tests accept; they may accept values whose distance to the bound is below ~2^-60 of it
+ * plus an absolute ~2^-160, far below the 2^-40 (relative) and 2^-100 (absolute) margins of every vector):
  *
- * Loss. Work in units W = 2^-192 (u = 0), or W = 2^-100 (u = 92) when m ≠ z_y and either is >= 2^40 (then
- *   D_y >= 2^16 and values up to 2^129 must fit). D̂ = D_y/W: exact for u = 0, |error| < 2 for u = 92 (each of m,
- *   z_y truncated). L̂ = D̂ + floor(λ̂/2^u), |L̂ − ℓ/W| <= ε := 3 + ε_λ/2^u. For u = 0, |c| >= 2^50 is rejected at once
- *   (ℓ < 2^42). X = c/W truncated toward zero (|X| < 2^242). Accept iff
- *   |X − L̂| <= floor(L̂/2^20) + A + slack,  A = 2^66 (2^-126/W) for u = 0, 1 for u = 92 (2^-126/W < 1),
+ * Softmax. The bound is at most 2^-20 + 2^-23·(p_j·D_j + W + C) + 2^-126 < 2.01 (p_j·D_j <= 1/e, W < 17,
+ *   C < 2^24), so |c| >= 4 is rejected at once. X = sign(c)·floor(|c|·Ŝ) (units; m_c·Ŝ < 2^240).
+ *   K̂ = (8 + C)·2^64 + D'_j + Wup ≈ (2^20·2^-23 + C + D_j + W)·2^64 = 2^23·(2^-20 + 2^-23·(D_j + W + C))·2^64;
+ *   R = floor(Ê_j·floor(K̂/2^64)/2^23) + floor(Ê_j·(K̂ mod 2^64)/2^87) (>= Ê_j·K̂/2^87 − 2; the split keeps both
+ *   products below 2^256: if Ê_j ≠ 0 then D_j < 133.1, K̂ < 2^88.01). Accept iff
+ *   |X − Ê_j| <= R + floor(Ŝ/2^126) + slack,  slack = floor(|X|/2^116) + floor(R/2^116) + floor(Ê_j/2^86) + 4C + 16.
+ *   Proof: the exact rule times s is |c·s − e| <= B + 2^-126·s with B := e·2^-23·K, K := 8 + C + D_j + W (units).
+ *   If Ê_j ≠ 0: K <= (K̂ + 1)·2^-64 and e <= (Ê_j + 1)/(1 − η), so B <= (Ê_j·K̂ + Ê_j + K̂ + 1)·2^-87·(1 + 2^-117.9)
+ *   <= R + floor(R/2^117) + floor(Ê_j/2^87) + 7. If Ê_j = 0: D_j >= 192·ln2 − 2^-184, e <= 1 + 2^-117 units and
+ *   e·D_j <= 134 units, so B <= (8 + C + W)·2^-23 + 2^-16 < 3 units. Then
+ *   |X − Ê_j| <= 1 + |c|·(η·s + C) + B + 2^-126·s + η·e + 1, with |c|·s <= (|X| + 1 + 4C)/(1 − η) (|c| < 4),
+ *   2^-126·s <= floor(Ŝ/2^126) + 3 and η·e <= floor(Ê_j/2^118) + 1: the right side is at most
+ *   R + floor(Ŝ/2^126) + floor(|X|/2^117) + floor(R/2^117) + floor(Ê_j/2^87) + floor(Ê_j/2^118) + 4C + 14 <= the test.
+ *
+ * Loss. Work in units V = 2^-192 (u = 0), or V = 2^-100 (u = 92) when m ≠ z_y and either is >= 2^40 (then
+ *   D_y >= 2^16 and values up to 2^129 must fit). D̂ = D_y/V: exact for u = 0, |error| < 2 for u = 92 (each of m,
+ *   z_y truncated). L̂ = D̂ + floor(λ̂/2^u), |L̂ − ℓ/V| <= ε := 3 + ε_λ/2^u. For u = 0, |c| >= 2^50 is rejected at once
+ *   (ℓ < 2^42 and the bound < 2^22 + 2). X = c/V truncated toward zero (|X| < 2^242). Accept iff
+ *   |X − L̂| <= floor(L̂/2^20) + A + slack,  A = (C + 3)·2^(168 − u) + (2^66 for u = 0, 1 for u = 92)
+ *   (= ((C + 3)·2^-24 + 2^-126)/V, rounded up: 2^-126/V < 1 for u = 92),
  *   slack = floor(floor(λ̂/2^91)/2^u) + floor((4C + 128)/2^u) + 12 >= 2ε + 2.
- *   Proof: exact accept gives |X − L̂| <= 1 + ε + 2^-20·(L̂ + ε) + 2^-126/W <= floor(L̂/2^20) + A + 2ε + 2.
+ *   Proof: exact accept gives |X − L̂| <= 1 + ε + 2^-20·(L̂ + ε) + A <= floor(L̂/2^20) + A + 2ε + 2.
+ *   Widths: A < 2^193; L̂ < 2^235.
  */
 import { bitsOf, decode, fromBits, isFiniteBits, type Dyadic } from "./float32.js";
 import type { Verdict } from "./tolerance.js";
@@ -189,23 +211,46 @@ function argMax(row: readonly number[]): number {
   return best;
 }
 
-/** Ê_k for the row's maximum `mBits` and element `zBits` (module comment: Differences). */
-function expOfDiff(mBits: number, zBits: number): bigint {
-  if (sameValue(mBits, zBits)) return ONE;
-  if (expField(mBits) >= LARGE_EXP_FIELD || expField(zBits) >= LARGE_EXP_FIELD) return 0n;
-  return expNegFixed(toUnits(mBits, -FRAC_BITS) - toUnits(zBits, -FRAC_BITS));
+/** Ê_k and D'_k (D_k at 2^-64, 0 in the "large" case) for the row's maximum `mBits` and element `zBits`. */
+function expOfDiff(mBits: number, zBits: number): { e: bigint; dFix: bigint } {
+  if (sameValue(mBits, zBits)) return { e: ONE, dFix: 0n };
+  if (expField(mBits) >= LARGE_EXP_FIELD || expField(zBits) >= LARGE_EXP_FIELD) return { e: 0n, dFix: 0n };
+  const dHat = toUnits(mBits, -FRAC_BITS) - toUnits(zBits, -FRAC_BITS);
+  return { e: expNegFixed(dHat), dFix: dHat >> 128n };
 }
 
 interface RowSums {
   readonly mBits: number;
+  /** Ê_k (units) */
   readonly E: bigint[];
+  /** D'_k = floor(D̂_k/2^128) (D_k at 2^-64; 0 in the large case) */
+  readonly Dfix: bigint[];
+  /** Ŝ = Σ Ê_k */
   readonly S: bigint;
+  /** Q̂ = Σ floor(Ê_k/2^32)·D'_k */
+  readonly Q: bigint;
 }
 
 function rowSums(row: readonly number[]): RowSums {
   const mBits = row[argMax(row)]!;
-  const E = row.map((z) => expOfDiff(mBits, z));
-  return { mBits, E, S: E.reduce((a, b) => a + b, 0n) };
+  const E: bigint[] = [];
+  const Dfix: bigint[] = [];
+  let S = 0n;
+  let Q = 0n;
+  for (const z of row) {
+    const { e, dFix } = expOfDiff(mBits, z);
+    E.push(e);
+    Dfix.push(dFix);
+    S += e;
+    Q += (e >> 32n) * dFix;
+  }
+  return { mBits, E, Dfix, S, Q };
+}
+
+/** Wup >= W·2^64 (module comment, "W"): an upper bound of W = Σ p_k·D_k at 2^-64. */
+function wUpper(S: bigint, Q: bigint): bigint {
+  const w = Q / (S >> 32n);
+  return w + (w >> 115n) + 4n;
 }
 
 function badShape(row: readonly number[]): Verdict | null {
@@ -227,39 +272,58 @@ interface Decision {
   readonly slack: bigint;
 }
 
-function softmaxDecision(row: readonly number[], j: number, claimedBits: number): Decision | "far" {
-  const { E, S } = rowSums(row);
-  const Ej = E[j]!;
-  // INVARIANT: |c| < 2 (exponent field < 128), otherwise |c − p| >= 1 exceeds the bound.
-  if (expField(claimedBits) >= 128) return "far";
-  const { m, e } = decode(claimedBits); // e <= -23
-  const mag = ((m < 0n ? -m : m) * S) >> BigInt(-e);
-  const X = m < 0n ? -mag : mag;
-  const C = BigInt(row.length);
-  const lhs = absB(X - Ej);
-  const rhs = (Ej >> 20n) + (S >> 126n);
-  const slack = (absB(X) >> 116n) + (Ej >> 116n) + 2n * C + 16n;
-  return { lhs, rhs, slack };
+const MASK64 = (1n << 64n) - 1n;
+
+/** The largest float32 exponent field of a claimed probability that is not rejected at once (|c| < 4). */
+export const SOFTMAX_MAX_CLAIM_FIELD = 128;
+/** Loss, u = 0: the largest float32 exponent field of a claimed loss that is not rejected at once (|c| < 2^50). */
+export const LOSS_MAX_CLAIM_FIELD = 176;
+
+interface SoftmaxSide extends Decision {
+  /** Ŝ (to express the distance to the bound in probability units) */
+  readonly scale: bigint;
 }
 
-function lossDecision(row: readonly number[], y: number, claimedBits: number): Decision | "far" {
+function softmaxDecision(row: readonly number[], j: number, claimedBits: number): SoftmaxSide | "far" {
+  // INVARIANT: |c| < 4 (exponent field <= 128): the bound is below 2.01, so |c| >= 4 gives |c − p| > 2.01.
+  if (expField(claimedBits) > SOFTMAX_MAX_CLAIM_FIELD) return "far";
+  const { E, Dfix, S, Q } = rowSums(row);
+  const Ej = E[j]!;
+  const C = BigInt(row.length);
+  const K = ((8n + C) << 64n) + Dfix[j]! + wUpper(S, Q);
+  const R = ((Ej * (K >> 64n)) >> 23n) + ((Ej * (K & MASK64)) >> 87n);
+  const { m, e } = decode(claimedBits); // e <= -22
+  const mag = ((m < 0n ? -m : m) * S) >> BigInt(-e);
+  const X = m < 0n ? -mag : mag;
+  const lhs = absB(X - Ej);
+  const rhs = R + (S >> 126n);
+  const slack = (absB(X) >> 116n) + (R >> 116n) + (Ej >> 86n) + 4n * C + 16n;
+  return { lhs, rhs, slack, scale: S };
+}
+
+interface LossSide extends Decision {
+  /** log2 of the unit V (−192 or −100) */
+  readonly unitExp: number;
+}
+
+function lossDecision(row: readonly number[], y: number, claimedBits: number): LossSide | "far" {
   const { mBits, S } = rowSums(row);
   const zBits = row[y]!;
   const lam = logFixed(S);
   const large = !sameValue(mBits, zBits) && (expField(mBits) >= LARGE_EXP_FIELD || expField(zBits) >= LARGE_EXP_FIELD);
   const u = large ? 92 : 0;
   const unitExp = -FRAC_BITS + u;
-  // INVARIANT (u = 0): ℓ < 2^42, so |c| >= 2^50 (exponent field >= 177) is out of bound.
-  if (!large && expField(claimedBits) >= 177) return "far";
+  // INVARIANT (u = 0): ℓ < 2^42 and the bound < 2^22 + 2, so |c| >= 2^50 (exponent field >= 177) is out of bound.
+  if (!large && expField(claimedBits) > LOSS_MAX_CLAIM_FIELD) return "far";
   const D = sameValue(mBits, zBits) ? 0n : toUnits(mBits, unitExp) - toUnits(zBits, unitExp);
   const L = D + (lam >> BigInt(u));
   const X = toUnits(claimedBits, unitExp);
   const C = BigInt(row.length);
-  const A = u === 0 ? 1n << 66n : 1n;
+  const A = ((C + 3n) << BigInt(168 - u)) + (u === 0 ? 1n << 66n : 1n);
   const lhs = absB(X - L);
   const rhs = (L >> 20n) + A;
   const slack = ((lam >> 91n) >> BigInt(u)) + ((4n * C + 128n) >> BigInt(u)) + 12n;
-  return { lhs, rhs, slack };
+  return { lhs, rhs, slack, unitExp };
 }
 
 /** Label bits → index in [0, C), or an explanation. −0 counts as 0 (the rule is on values). */
@@ -272,7 +336,8 @@ function labelIndex(labelBits: number, C: number): number | string {
 
 /**
  * Softmax rule (SPEC §6.4): accept the float32 `claimedBits` as p_j = exp(d_j)/Σ exp(d_k) of the row iff
- * |c − p_j| <= 2^-20·p_j + 2^-126 (decided in the trainer's favour within the proven fixed-point error).
+ * |c − p_j| <= p_j·(2^-20 + 2^-23·(|d_j| + W + C)) + 2^-126 with W = Σ p_k·|d_k| (decided in the trainer's favour
+ * within the proven fixed-point error).
  */
 export function checkSoftmax(rowBits: number[], j: number, claimedBits: number): Verdict {
   const bad = badShape(rowBits);
@@ -283,12 +348,12 @@ export function checkSoftmax(rowBits: number[], j: number, claimedBits: number):
   if (!isFiniteBits(claimedBits)) return { ok: false, reason: "non-finite", detail: `claimed value ${hex(claimedBits)}` };
   const d = softmaxDecision(rowBits, j, claimedBits);
   if (d !== "far" && d.lhs <= d.rhs + d.slack) return OK;
-  return { ok: false, reason: "out-of-bound", detail: `softmax element ${j} of ${rowBits.length}: claimed ${fromBits(claimedBits)} outside 2^-20·p + 2^-126` };
+  return { ok: false, reason: "out-of-bound", detail: `softmax element ${j} of ${rowBits.length}: claimed ${fromBits(claimedBits)} outside p·(2^-20 + 2^-23·(|d_j| + W + C)) + 2^-126` };
 }
 
 /**
  * Cross-entropy loss rule (SPEC §6.4): accept `claimedBits` as ℓ = log Σ exp(d_k) − d_y iff
- * |c − ℓ| <= 2^-20·ℓ + 2^-126; the label must be a float32 integer in [0, C).
+ * |c − ℓ| <= 2^-20·ℓ + (C + 3)·2^-24 + 2^-126; the label must be a float32 integer in [0, C).
  */
 export function checkXentLoss(rowBits: number[], labelBits: number, claimedBits: number): Verdict {
   const bad = badShape(rowBits);
@@ -298,26 +363,43 @@ export function checkXentLoss(rowBits: number[], labelBits: number, claimedBits:
   if (!isFiniteBits(claimedBits)) return { ok: false, reason: "non-finite", detail: `claimed value ${hex(claimedBits)}` };
   const d = lossDecision(rowBits, y, claimedBits);
   if (d !== "far" && d.lhs <= d.rhs + d.slack) return OK;
-  return { ok: false, reason: "out-of-bound", detail: `loss with label ${y} of ${rowBits.length}: claimed ${fromBits(claimedBits)} outside 2^-20·ℓ + 2^-126` };
+  return { ok: false, reason: "out-of-bound", detail: `loss with label ${y} of ${rowBits.length}: claimed ${fromBits(claimedBits)} outside 2^-20·ℓ + (C + 3)·2^-24 + 2^-126` };
+}
+
+/** Distance of a claimed value from the bound (positive inside, negative outside). */
+export interface BoundMargin {
+  /** (B − |c − r|)/B, accurate to ~2^-50 (binary64 conversion of the fixed-point sides); ±Infinity for early rejects */
+  readonly relative: number;
+  /** B − |c − r| in the claimed value's own scale (probability or nats), accurate to ~2^-50 of B; ±Infinity likewise */
+  readonly absolute: number;
 }
 
 /**
- * Signed relative distance of the claimed value from the bound, (B − |c − r|)/B, from the fixed-point values
- * (accurate to ~2^-110): positive inside, negative outside; ±Infinity for early rejects. For the vector
- * generator, which keeps only cases with |margin| > 2^-40. Throws on inputs the rules reject before the bound.
+ * Signed distance of the claimed value from the bound, from the fixed-point values (without the slack). For the vector
+ * generator, which keeps only cases with |relative| > 2^-40 and |absolute| > 2^-100 (SPEC §6.4). Throws on inputs the
+ * rules reject before the bound.
  */
-export function transcendentalMargin(kind: "softmax" | "loss", rowBits: number[], idxOrLabelBits: number, claimedBits: number): number {
+export function transcendentalMargin(kind: "softmax" | "loss", rowBits: number[], idxOrLabelBits: number, claimedBits: number): BoundMargin {
   if (badShape(rowBits) || !isFiniteBits(claimedBits)) throw new RangeError("margin of a case rejected before the bound");
-  let d: Decision | "far";
-  if (kind === "softmax") d = softmaxDecision(rowBits, idxOrLabelBits, claimedBits);
-  else {
+  let d: SoftmaxSide | LossSide | "far";
+  let scale: number;
+  if (kind === "softmax") {
+    if (!Number.isInteger(idxOrLabelBits) || idxOrLabelBits < 0 || idxOrLabelBits >= rowBits.length) {
+      throw new RangeError(`softmax index ${idxOrLabelBits} outside [0, ${rowBits.length})`);
+    }
+    d = softmaxDecision(rowBits, idxOrLabelBits, claimedBits);
+    scale = d === "far" ? 0 : 1 / Number(d.scale);
+  } else {
     const y = labelIndex(idxOrLabelBits, rowBits.length);
     if (typeof y === "string") throw new RangeError(y);
     d = lossDecision(rowBits, y, claimedBits);
+    scale = d === "far" ? 0 : 2 ** d.unitExp;
   }
-  if (d === "far") return -Infinity;
-  // rhs < 2^256: both convert to binary64 with relative error 2^-53
-  return Number(d.rhs - d.lhs) / Number(d.rhs);
+  if (d === "far") return { relative: -Infinity, absolute: -Infinity };
+  // Softmax: lhs ≈ |c − p|·Ŝ and rhs ≈ B·Ŝ, both in units with Ŝ itself in units, so dividing by Ŝ gives the
+  // probability scale. Loss: units of V = 2^unitExp. rhs < 2^256: binary64 conversion is relative 2^-53.
+  const diff = Number(d.rhs - d.lhs);
+  return { relative: diff / Number(d.rhs), absolute: diff * scale };
 }
 
 // ------------------------------------------------------------------------------------------------ reference
@@ -355,6 +437,37 @@ export function xentLossF32(row: Float32Array, label: number): number {
   let t = 0;
   for (let k = 0; k < row.length; k++) if (k !== best) t += Math.exp(row[k]! - m);
   return Math.fround(Math.log1p(t) - (row[label]! - m));
+}
+
+/**
+ * A float32-only softmax, as a GPU kernel computes it (every operation rounded to binary32, Math.exp standing in for a
+ * float32 `expf` of a few ulps): d_k = fround(z_k − m), e_k = fround(exp(d_k)), s = float32 sum in row order,
+ * p_j = fround(e_j/s). SPEC §6.4 accepts it: its relative error is at most ~2^-24·(|d_j| + W + C + 2).
+ */
+export function softmaxRowFloat32Only(row: Float32Array): Float32Array {
+  if (row.length === 0) throw new RangeError("softmaxRowFloat32Only: empty row");
+  const fr = Math.fround;
+  let m = -Infinity;
+  for (const z of row) if (z > m) m = z;
+  const e = Array.from(row, (z) => fr(Math.exp(fr(z - m))));
+  let s = 0;
+  for (const x of e) s = fr(s + x);
+  return Float32Array.from(e, (x) => fr(x / s));
+}
+
+/**
+ * A float32-only loss: s as in softmaxRowFloat32Only, ℓ = fround(fround(log s) − fround(z_y − m)). SPEC §6.4 accepts
+ * it: the float32 sum and exps perturb log s by ~2^-24·(C + W) (W <= log C), the roundings add ~2^-23·ℓ.
+ */
+export function xentLossFloat32Only(row: Float32Array, label: number): number {
+  if (row.length === 0) throw new RangeError("xentLossFloat32Only: empty row");
+  if (!Number.isInteger(label) || label < 0 || label >= row.length) throw new RangeError(`xentLossFloat32Only: label ${label} outside [0, ${row.length})`);
+  const fr = Math.fround;
+  let m = -Infinity;
+  for (const z of row) if (z > m) m = z;
+  let s = 0;
+  for (const z of row) s = fr(s + fr(Math.exp(fr(z - m))));
+  return fr(fr(Math.log(s)) - fr(row[label]! - m));
 }
 
 /** float32 bit patterns of a row (convenience for callers holding a Float32Array). */

@@ -30,6 +30,7 @@ import {
 } from "@refereed/core";
 import type { Dataset } from "./dataset.js";
 import { detExp, detLog } from "./detmath.js";
+import { dotWithAbs } from "./kernels.js";
 import { EngineError } from "./errors.js";
 import type { GraphNode, GraphTemplate } from "./graph.js";
 import { numel } from "./graph.js";
@@ -177,6 +178,19 @@ function nonFiniteIn(a: Float32Array, start: number, end: number): boolean {
   return false;
 }
 
+/** The input ranges of dot-product element (m, j): row m of input 0, row j of input 1, bias element j. */
+function dotInputs(n: GraphNode, m: number, j: number, K: number): InputRange[] {
+  const r: InputRange[] = [rowRange(n.inputs[0]!, m, K)];
+  if (n.op !== "row_sum") r.push(rowRange(n.inputs[1]!, j, K));
+  if (n.op === "linear") r.push({ node: n.inputs[2]!, start: j, end: j + 1 });
+  return r;
+}
+
+/** Same-index input elements of an elementwise op. */
+function sameIndexInputs(n: GraphNode, e: number): InputRange[] {
+  return n.inputs.map((node) => ({ node, start: e, end: e + 1 }));
+}
+
 function checkDotNode(ctx: Ctx, n: GraphNode): Found {
   const o = ctx.outputs;
   const out = o[n.id]!;
@@ -194,37 +208,23 @@ function checkDotNode(ctx: Ctx, n: GraphNode): Found {
     if (n.op === "linear") bias = o[n.inputs[2]!]!;
   }
   const terms = K + (bias ? 1 : 0);
+  const sAll = new Float64Array(M * N);
+  const SAll = new Float64Array(M * N);
+  dotWithAbs(a, M, K, b, N, sAll, SAll);
   for (let m = 0; m < M; m++) {
     const a0 = m * K;
     for (let j = 0; j < N; j++) {
-      let s = 0;
-      let S = 0;
-      if (b) {
-        const b0 = j * K;
-        for (let k = 0; k < K; k++) {
-          const p = a[a0 + k]! * b[b0 + k]!;
-          s += p;
-          S += Math.abs(p);
-        }
-      } else {
-        for (let k = 0; k < K; k++) {
-          const p = a[a0 + k]!;
-          s += p;
-          S += Math.abs(p);
-        }
-      }
+      let s = sAll[m * N + j]!;
+      let S = SAll[m * N + j]!;
       if (bias) {
         s += bias[j]!;
         S += Math.abs(bias[j]!);
       }
       const e = m * N + j;
       const c = out[e]!;
-      const inputs: InputRange[] = [rowRange(aNode.id, m, K)];
-      if (b) inputs.push(rowRange(n.inputs[1]!, j, K));
-      if (bias) inputs.push({ node: n.inputs[2]!, start: j, end: j + 1 });
       if (!Number.isFinite(c) || !Number.isFinite(s) || !Number.isFinite(S)) {
         if (!Number.isFinite(c) || nonFiniteIn(a, a0, a0 + K) || (b && nonFiniteIn(b, j * K, (j + 1) * K)) || (bias && !Number.isFinite(bias[j]!))) {
-          return { element: e, reason: "non-finite", detail: `a value of the dot product (output or inputs) is NaN or Inf`, inputs };
+          return { element: e, reason: "non-finite", detail: `a value of the dot product (output or inputs) is NaN or Inf`, inputs: dotInputs(n, m, j, K) };
         }
       }
       let v = dotDecide(c, s, S, terms);
@@ -242,7 +242,7 @@ function checkDotNode(ctx: Ctx, n: GraphNode): Found {
         }
         v = checkDot(av, bv, bitsOf(c)).ok ? 1 : 0;
       }
-      if (v === 0) return { element: e, reason: "out-of-bound", detail: `${n.op} (${terms} terms): claimed ${c}, binary64 reference ${s}, outside γ_K·Σ|a·b|`, inputs };
+      if (v === 0) return { element: e, reason: "out-of-bound", detail: `${n.op} (${terms} terms): claimed ${c}, binary64 reference ${s}, outside γ_K·Σ|a·b|`, inputs: dotInputs(n, m, j, K) };
     }
   }
   return null;
@@ -258,13 +258,9 @@ function checkUpdateNode(ctx: Ctx, n: GraphNode): Found {
   const coef = sgd ? -n.attrs.lr! : n.attrs.mu!;
   for (let e = 0; e < out.length; e++) {
     const c = out[e]!;
-    const inputs: InputRange[] = [
-      { node: n.inputs[0]!, start: e, end: e + 1 },
-      { node: n.inputs[1]!, start: e, end: e + 1 },
-    ];
     const xv = x[e]!;
     const gv = g[e]!;
-    if (!Number.isFinite(c) || !Number.isFinite(xv) || !Number.isFinite(gv)) return { element: e, reason: "non-finite", detail: "NaN or Inf in an update", inputs };
+    if (!Number.isFinite(c) || !Number.isFinite(xv) || !Number.isFinite(gv)) return { element: e, reason: "non-finite", detail: "NaN or Inf in an update", inputs: sameIndexInputs(n, e) };
     const p1 = sgd ? xv : coef * xv;
     const p2 = sgd ? coef * gv : gv;
     let v = dotDecide(c, p1 + p2, Math.abs(p1) + Math.abs(p2), 2);
@@ -274,7 +270,7 @@ function checkUpdateNode(ctx: Ctx, n: GraphNode): Found {
       const b = sgd ? [ONE_BITS, bitsOf(coef)] : [bitsOf(coef), ONE_BITS];
       v = checkDot(a, b, bitsOf(c)).ok ? 1 : 0;
     }
-    if (v === 0) return { element: e, reason: "out-of-bound", detail: `${n.op}: claimed ${c}, reference ${p1 + p2}`, inputs };
+    if (v === 0) return { element: e, reason: "out-of-bound", detail: `${n.op}: claimed ${c}, reference ${p1 + p2}`, inputs: sameIndexInputs(n, e) };
   }
   return null;
 }
@@ -290,24 +286,22 @@ function checkCopyNode(ctx: Ctx, n: GraphNode): Found {
     const c = out[e]!;
     let src = e;
     let r: number;
-    const inputs: InputRange[] = [];
+    let z = 0;
     if (n.op === "transpose") {
       const i = Math.floor(e / C);
       const j = e % C;
       src = j * R + i;
       r = a[src]!;
-      inputs.push({ node: n.inputs[0]!, start: src, end: src + 1 });
     } else if (n.op === "relu") {
       r = a[e]! > 0 ? a[e]! : 0;
-      inputs.push({ node: n.inputs[0]!, start: e, end: e + 1 });
     } else {
-      const z = o[n.inputs[1]!]![e]!;
+      z = o[n.inputs[1]!]![e]!;
       r = z > 0 ? a[e]! : 0;
-      inputs.push({ node: n.inputs[0]!, start: e, end: e + 1 }, { node: n.inputs[1]!, start: e, end: e + 1 });
-      if (!Number.isFinite(z)) return { element: e, reason: "non-finite", detail: "NaN or Inf input", inputs };
     }
-    if (!Number.isFinite(c) || !Number.isFinite(a[src]!)) return { element: e, reason: "non-finite", detail: "NaN or Inf in a copied value", inputs };
-    if (c === r) continue; // includes ±0 vs ±0
+    if (c === r && Number.isFinite(c) && Number.isFinite(z)) continue; // includes ±0 against ±0
+    const inputs: InputRange[] = [{ node: n.inputs[0]!, start: src, end: src + 1 }];
+    if (n.op === "relu_bwd") inputs.push({ node: n.inputs[1]!, start: e, end: e + 1 });
+    if (!Number.isFinite(c) || !Number.isFinite(a[src]!) || !Number.isFinite(z)) return { element: e, reason: "non-finite", detail: "NaN or Inf in a copied value", inputs };
     ctx.fallbacks++;
     if (!checkElementwise({ op: "copy", inputs: [bitsOf(r)] }, bitsOf(c)).ok) {
       return { element: e, reason: "out-of-bound", detail: `${n.op}: claimed ${c}, exact value ${r}`, inputs };
@@ -366,10 +360,9 @@ function checkDropoutNode(ctx: Ctx, n: GraphNode, masks: Map<number, Uint8Array>
   const s = d.den / (d.den - d.num);
   for (let e = 0; e < out.length; e++) {
     const c = out[e]!;
-    const inputs: InputRange[] = [{ node: n.inputs[0]!, start: e, end: e + 1 }];
-    if (!Number.isFinite(c) || !Number.isFinite(x[e]!)) return { element: e, reason: "non-finite", detail: "NaN or Inf at a dropout element", inputs, journalOrdinal: ordinal };
+    if (!Number.isFinite(c) || !Number.isFinite(x[e]!)) return { element: e, reason: "non-finite", detail: "NaN or Inf at a dropout element", inputs: sameIndexInputs(n, e), journalOrdinal: ordinal };
     if (!mask[e]) {
-      if (c !== 0) return { element: e, reason: "mask", detail: `element ${e} is dropped by the PRG mask of y but holds ${c}`, inputs, journalOrdinal: ordinal };
+      if (c !== 0) return { element: e, reason: "mask", detail: `element ${e} is dropped by the PRG mask of y but holds ${c}`, inputs: sameIndexInputs(n, e), journalOrdinal: ordinal };
       continue;
     }
     let v = ewDecide(c, x[e]! * s, 2 ** -23, 2 ** -52);
@@ -379,7 +372,7 @@ function checkDropoutNode(ctx: Ctx, n: GraphNode, masks: Map<number, Uint8Array>
     }
     if (v === 0) {
       const why = c === 0 && x[e] !== 0 ? "kept by the PRG mask of y but zero" : `claimed ${c}, exact ${x[e]}·${d.den}/${d.den - d.num}`;
-      return { element: e, reason: c === 0 ? "mask" : "out-of-bound", detail: why, inputs, journalOrdinal: ordinal };
+      return { element: e, reason: c === 0 ? "mask" : "out-of-bound", detail: why, inputs: sameIndexInputs(n, e), journalOrdinal: ordinal };
     }
   }
   // a mask chosen by the trainer shows as a journal maskHash mismatch (forward) or as bad elements; also cross-check

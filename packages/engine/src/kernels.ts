@@ -233,3 +233,53 @@ export function momentumUpdate(v: Float32Array, g: Float32Array, mu: number, out
   need("momentumUpdate out", out, v.length);
   for (let i = 0; i < v.length; i++) out[i] = mu * v[i]! + g[i]!;
 }
+
+/**
+ * For the audit: s[m,n] = Σ_k a[m,k]·b[n,k] and S[m,n] = Σ_k |a[m,k]·b[n,k]| in binary64 (no rounding to
+ * float32); b = null means all ones (row sums). Blocked 1 row × 4 rows of b.
+ */
+export function dotWithAbs(a: Float32Array, M: number, K: number, b: Float32Array | null, N: number, s: Float64Array, S: Float64Array): void {
+  need("dotWithAbs a", a, M * K);
+  if (b !== null) need("dotWithAbs b", b, N * K);
+  need("dotWithAbs s", s, M * N);
+  need("dotWithAbs S", S, M * N);
+  for (let m = 0; m < M; m++) {
+    const a0 = m * K;
+    if (b === null) {
+      let s0 = 0, S0 = 0;
+      for (let k = 0; k < K; k++) {
+        const x = a[a0 + k]!;
+        s0 += x;
+        S0 += Math.abs(x);
+      }
+      s[m] = s0;
+      S[m] = S0;
+      continue;
+    }
+    let n = 0;
+    for (; n + 4 <= N; n += 4) {
+      const b0 = n * K, b1 = b0 + K, b2 = b1 + K, b3 = b2 + K;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, S0 = 0, S1 = 0, S2 = 0, S3 = 0;
+      for (let k = 0; k < K; k++) {
+        const x = a[a0 + k]!;
+        const p0 = x * b[b0 + k]!, p1 = x * b[b1 + k]!, p2 = x * b[b2 + k]!, p3 = x * b[b3 + k]!;
+        s0 += p0; s1 += p1; s2 += p2; s3 += p3;
+        S0 += Math.abs(p0); S1 += Math.abs(p1); S2 += Math.abs(p2); S3 += Math.abs(p3);
+      }
+      const o = m * N + n;
+      s[o] = s0; s[o + 1] = s1; s[o + 2] = s2; s[o + 3] = s3;
+      S[o] = S0; S[o + 1] = S1; S[o + 2] = S2; S[o + 3] = S3;
+    }
+    for (; n < N; n++) {
+      const b0 = n * K;
+      let s0 = 0, S0 = 0;
+      for (let k = 0; k < K; k++) {
+        const p = a[a0 + k]! * b[b0 + k]!;
+        s0 += p;
+        S0 += Math.abs(p);
+      }
+      s[m * N + n] = s0;
+      S[m * N + n] = S0;
+    }
+  }
+}
