@@ -275,9 +275,13 @@ contract Refereed is ReentrancyGuard, Multicall {
     /// @notice The registry of trainers' VRF keys.
     TrainerKeys public immutable keys;
 
+    /// @notice Rewards held for jobs (not yet credited to a trainer or refunded).
     uint256 public totalEscrow;
-    uint256 public totalBonds;
-    uint256 public totalCredits;
+    /// @notice Bonds locked in jobs and games. Shares a slot with `totalCredits`: a bond paid out becomes a credit in
+    /// one storage write. 128 bits hold any amount of ether (every amount here is a uint128 job field or below one).
+    uint128 public totalBonds;
+    /// @notice Credits owed to accounts (paid by `withdraw`).
+    uint128 public totalCredits;
     uint256 public jobCount;
     uint256 public gameCount;
 
@@ -374,7 +378,8 @@ contract Refereed is ReentrancyGuard, Multicall {
         j.trainerKeyHash = k.keyHash;
         bytes32 nonce = keccak256(abi.encode(block.prevrandao, jobId, msg.sender));
         j.nonce = nonce;
-        totalBonds += msg.value;
+        // msg.value == trainerBond, a uint128.
+        totalBonds += uint128(msg.value);
         emit JobAccepted(jobId, msg.sender, k.keyHash, nonce);
     }
 
@@ -502,7 +507,8 @@ contract Refereed is ReentrancyGuard, Multicall {
         g.challenger = msg.sender;
         g.rollupId = uint96(rollupId);
         r.openGames += 1;
-        totalBonds += msg.value;
+        // msg.value == challengerBond, a uint128.
+        totalBonds += uint128(msg.value);
         emit GameOpened(gameId, rollupId, msg.sender, deadline);
     }
 
@@ -726,7 +732,7 @@ contract Refereed is ReentrancyGuard, Multicall {
         uint256 amount = credits[msg.sender];
         if (amount == 0) revert NothingToWithdraw(msg.sender);
         credits[msg.sender] = 0;
-        totalCredits -= amount;
+        totalCredits -= uint128(amount); // amount <= totalCredits (every credit was added to it)
         emit Withdrawn(msg.sender, amount);
         (bool ok,) = msg.sender.call{value: amount}("");
         if (!ok) revert TransferFailed(msg.sender, amount);
@@ -1090,13 +1096,14 @@ contract Refereed is ReentrancyGuard, Multicall {
     }
 
     function _payFromBonds(address to, uint256 amount, CreditReason reason) private {
-        totalBonds -= amount;
+        totalBonds -= uint128(amount); // amount is a uint128 bond
         _credit(to, amount, reason);
     }
 
     function _credit(address to, uint256 amount, CreditReason reason) private {
         credits[to] += amount;
-        totalCredits += amount;
+        // amount < 2^128 (a bond or a share of a uint128 reward); the sum of all credits <= the contract's balance.
+        totalCredits += uint128(amount);
         emit Credited(to, amount, reason);
     }
 

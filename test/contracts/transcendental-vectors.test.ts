@@ -1,8 +1,9 @@
 /**
  * LibTranscendental (Solidity, on the in-process EDR chain) against packages/core/src/transcendental.ts:
  * every case of vectors/transcendental.json, the fixed-point exp/log bit for bit, a differential run on random rows
- * with claimed values straddling the bound (both sides run the same integer algorithm, so they must agree on every
- * input, not only far from the bound), the request reverts, and the gas of one softmax and one loss check.
+ * with claimed values straddling the bound, honest binary64 and float32-only values and far-off values (both sides run
+ * the same integer algorithm, so they must agree on every input, not only far from the bound), the request reverts,
+ * and the gas of one softmax and one loss check.
  */
 import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
@@ -17,9 +18,16 @@ import {
   expNegFixed,
   logFixed,
   softmaxRowF32,
+  softmaxRowFloat32Only,
   xentLossF32,
+  xentLossFloat32Only,
 } from "../../packages/core/src/transcendental.js";
-import { xorshift, type TranscendentalVectors } from "../../packages/core/src/transcendental-vectors.js";
+import {
+  lossBoundF64,
+  softmaxBoundF64,
+  xorshift,
+  type TranscendentalVectors,
+} from "../../packages/core/src/transcendental-vectors.js";
 
 const vectors = JSON.parse(
   readFileSync(new URL("../../vectors/transcendental.json", import.meta.url), "utf8"),
@@ -72,31 +80,53 @@ describe("LibTranscendental agrees with packages/core on vectors/transcendental.
     }
   });
 
-  it("differential: same verdict as TypeScript on 300 random rows with claimed values straddling the bound", async () => {
+  it("differential: same verdict as TypeScript on 300 random rows (C 1..16, logits up to ±80 and 1e5), claimed values straddling the bound, honest and far off", async () => {
     const r = xorshift(10);
     let accepted = 0;
     let n = 0;
+    let honest = 0;
     for (let t = 0; t < 300; t++) {
       const C = 1 + Math.floor(r() * 16);
-      const scale = [0.01, 1, 5, 30, 80, 1e5][t % 6]!;
+      const scale = [0.01, 1, 5, 40, 80, 1e5][t % 6]!;
       const row = Float32Array.from({ length: C }, () => fr((r() * 2 - 1) * scale));
       const bits = Array.from(row, bitsOf);
       const j = Math.floor(r() * C);
       const p = softmaxRowF32(row)[j]!;
       const l = xentLossF32(row, j);
+      const bs = softmaxBoundF64(row, j);
+      const bl = lossBoundF64(row, j);
       const side = r() < 0.5 ? 1 : -1;
       // within a few float32 steps of the edge, either side: exercises the decision itself
       const off = Math.floor(r() * 9) - 4;
-      const cs = bitsOf(fr((p + side * (p * 2 ** -20 + 2 ** -126)) * (1 + off * 2 ** -24)));
-      const cl = bitsOf(fr((l + side * (l * 2 ** -20 + 2 ** -126)) * (1 + off * 2 ** -24)));
-      const ts = checkSoftmax(bits, j, cs).ok;
-      const tl = checkXentLoss(bits, bitsOf(j), cl).ok;
-      assert.equal(await h.read.checkSoftmax([bits, BigInt(j), cs]), ts, `softmax row ${row} j=${j} claimed 0x${cs.toString(16)}`);
-      assert.equal(await h.read.checkXentLoss([bits, bitsOf(j), cl]), tl, `loss row ${row} y=${j} claimed 0x${cl.toString(16)}`);
-      accepted += Number(ts) + Number(tl);
-      n += 2;
+      const softmaxClaims = [
+        bitsOf(fr((p + side * bs) * (1 + off * 2 ** -24))),
+        bitsOf(softmaxRowFloat32Only(row)[j]!),
+        bitsOf(fr(p * (1 + side * 2 ** -10))),
+      ];
+      const lossClaims = [
+        bitsOf(fr((l + side * bl) * (1 + off * 2 ** -24))),
+        bitsOf(xentLossFloat32Only(row, j)),
+        bitsOf(fr(l + side * 2 ** -10 * Math.max(l, 1))),
+      ];
+      for (const [i, cs] of softmaxClaims.entries()) {
+        const ts = checkSoftmax(bits, j, cs).ok;
+        assert.equal(await h.read.checkSoftmax([bits, BigInt(j), cs]), ts, `softmax row ${row} j=${j} claimed 0x${cs.toString(16)}`);
+        if (i === 1) assert.ok(ts, `float32-only softmax rejected: row ${row} j=${j}`);
+        accepted += Number(ts);
+        honest += Number(i === 1);
+        n++;
+      }
+      for (const [i, cl] of lossClaims.entries()) {
+        const tl = checkXentLoss(bits, bitsOf(j), cl).ok;
+        assert.equal(await h.read.checkXentLoss([bits, bitsOf(j), cl]), tl, `loss row ${row} y=${j} claimed 0x${cl.toString(16)}`);
+        if (i === 1) assert.ok(tl, `float32-only loss rejected: row ${row} y=${j}`);
+        accepted += Number(tl);
+        honest += Number(i === 1);
+        n++;
+      }
     }
-    assert.ok(accepted > 100 && n - accepted > 100, `${accepted} of ${n} accepted: both outcomes must be exercised`);
+    assert.equal(honest, 600);
+    assert.ok(accepted > 800 && n - accepted > 500, `${accepted} of ${n} accepted: both outcomes must be exercised`);
   });
 
   it("reverts on a softmax index outside the row (a template error)", async () => {
@@ -121,7 +151,7 @@ describe("LibTranscendental agrees with packages/core on vectors/transcendental.
     const txS = await h.write.checkSoftmaxTx([bits, BigInt(j), p, true]);
     const rcS = await publicClient.waitForTransactionReceipt({ hash: txS });
     assert.equal(await h.read.lastOk(), true);
-    const bad = bitsOf(fr(softmaxRowF32(row)[j]! * (1 + 2 ** -18)));
+    const bad = bitsOf(fr(softmaxRowF32(row)[j]! * (1 + 2 ** -12)));
     const txBad = await h.write.checkXentLossTx([bits, bitsOf(7), bitsOf(fr(xentLossF32(row, 7) * 1.001)), false]);
     await publicClient.waitForTransactionReceipt({ hash: txBad });
     assert.equal(await h.read.lastOk(), false);

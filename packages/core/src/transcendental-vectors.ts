@@ -1,16 +1,18 @@
 /**
  * Shared vectors for the softmax and cross-entropy-loss rules (docs/SPEC.md §6.4): `vectors/transcendental.json`.
  * Deterministic (fixed-seed xorshift, no clock, no Math.random). Every case is either decided before the bound
- * (NaN/Inf, C = 0, bad label, |c| far out) or lies farther than 2^-40 (relative to the bound) from it, so every
- * implementation within the SPEC's error allowance gives the same verdict.
+ * (NaN/Inf, C = 0, bad label, |c| far out) or lies farther than 2^-40·(bound) and farther than 2^-100 (absolute) from
+ * it, so every implementation within the SPEC's error allowance gives the same verdict.
  */
 import { bitsOf, nextDown, nextUp } from "./float32.js";
 import {
   checkSoftmax,
   checkXentLoss,
   softmaxRowF32,
+  softmaxRowFloat32Only,
   transcendentalMargin,
   xentLossF32,
+  xentLossFloat32Only,
 } from "./transcendental.js";
 
 export interface SoftmaxVector {
@@ -40,6 +42,28 @@ export interface TranscendentalVectors {
 
 /** Relative distance from the bound below which a case is not published (SPEC §6.4). */
 export const VECTOR_MIN_MARGIN = 2 ** -40;
+/** Absolute distance from the bound below which a case is not published (SPEC §6.4). */
+export const VECTOR_MIN_ABS_MARGIN = 2 ** -100;
+
+/**
+ * The softmax bound p_j·(2^-20 + 2^-23·(|d_j| + W + C)) + 2^-126 evaluated in binary64 (relative error ~2^-45):
+ * a starting point for edge searches and test offsets, never a verdict.
+ */
+export function softmaxBoundF64(row: Float32Array, j: number): number {
+  let m = -Infinity;
+  for (const z of row) if (z > m) m = z;
+  const e = Array.from(row, (z) => Math.exp(z - m));
+  const s = e.reduce((a, b) => a + b, 0);
+  let w = 0;
+  for (let k = 0; k < row.length; k++) w += (e[k]! / s) * (m - row[k]!);
+  const pj = e[j]! / s;
+  return pj * (2 ** -20 + 2 ** -23 * (m - row[j]! + w + row.length)) + 2 ** -126;
+}
+
+/** The loss bound 2^-20·ℓ + (C + 3)·2^-24 + 2^-126 in binary64, for ℓ = xentLossF32 (edge searches, offsets). */
+export function lossBoundF64(row: Float32Array, y: number): number {
+  return 2 ** -20 * xentLossF32(row, y) + (row.length + 3) * 2 ** -24 + 2 ** -126;
+}
 
 /** Deterministic xorshift32 in [0, 1). */
 export function xorshift(seed: number): () => number {
@@ -94,9 +118,10 @@ function edge(check: (c: number) => boolean, start: number, up: boolean): { insi
   return { inside: c, outside: step(c) };
 }
 
-function farFromBound(kind: "softmax" | "loss", row: number[], idx: number, claimed: number): boolean {
+/** Whether a bound-decided case lies far enough from the bound to be published (SPEC §6.4). */
+export function farFromBound(kind: "softmax" | "loss", row: number[], idx: number, claimed: number): boolean {
   const m = transcendentalMargin(kind, row, idx, claimed);
-  return Math.abs(m) > VECTOR_MIN_MARGIN;
+  return Math.abs(m.relative) > VECTOR_MIN_MARGIN && Math.abs(m.absolute) > VECTOR_MIN_ABS_MARGIN;
 }
 
 /** The vector set (deterministic). */
@@ -119,38 +144,44 @@ export function makeTranscendentalVectors(): TranscendentalVectors {
   for (const { name, row } of vectorRows()) {
     const bits = Array.from(row, bitsOf);
     const p = softmaxRowF32(row);
+    const p32 = softmaxRowFloat32Only(row);
     const js = [...new Set([0, row.length - 1, Math.floor(row.length / 2)])];
     for (const j of js) {
       const pj = p[j]!;
-      addS(`${name}: honest p[${j}]`, bits, j, bitsOf(pj));
-      addS(`${name}: p[${j}]·(1 + 2^-19)`, bits, j, bitsOf(fr(pj * (1 + 2 ** -19))));
-      addS(`${name}: p[${j}]·(1 − 2^-18)`, bits, j, bitsOf(fr(pj * (1 - 2 ** -18))));
+      const b = softmaxBoundF64(row, j);
+      addS(`${name}: honest p[${j}] (binary64)`, bits, j, bitsOf(pj));
+      addS(`${name}: honest p[${j}] (float32 only)`, bits, j, bitsOf(p32[j]!));
+      addS(`${name}: p[${j}]·(1 + 2^-12)`, bits, j, bitsOf(fr(pj * (1 + 2 ** -12))));
+      addS(`${name}: p[${j}]·(1 − 2^-12)`, bits, j, bitsOf(fr(pj * (1 - 2 ** -12))));
       const check = (c: number) => checkSoftmax(bits, j, bitsOf(c)).ok;
-      const hi = edge(check, fr(pj * (1 + 2 ** -20) + 2 ** -126), true);
+      const hi = edge(check, fr(pj + b), true);
       if (hi) {
         addS(`${name}: p[${j}] last float32 inside the upper bound`, bits, j, bitsOf(hi.inside));
         addS(`${name}: p[${j}] first float32 above the upper bound`, bits, j, bitsOf(hi.outside));
       }
-      const lo = edge(check, fr(pj * (1 - 2 ** -20) - 2 ** -126), false);
+      const lo = edge(check, fr(pj - b), false);
       if (lo) addS(`${name}: p[${j}] first float32 below the lower bound`, bits, j, bitsOf(lo.outside));
     }
     const y = row.length - 1;
     const l = xentLossF32(row, y);
     const yb = bitsOf(y);
-    addL(`${name}: honest loss, label ${y}`, bits, yb, bitsOf(l));
-    addL(`${name}: loss·(1 + 2^-19), label ${y}`, bits, yb, bitsOf(fr(l * (1 + 2 ** -19))));
+    const lb = lossBoundF64(row, y);
+    addL(`${name}: honest loss (binary64), label ${y}`, bits, yb, bitsOf(l));
+    addL(`${name}: honest loss (float32 only), label ${y}`, bits, yb, bitsOf(xentLossFloat32Only(row, y)));
+    addL(`${name}: loss + 2·bound, label ${y}`, bits, yb, bitsOf(fr(l + 2 * lb)));
     if (row.length > 1) {
       const l0 = xentLossF32(row, 0);
-      addL(`${name}: honest loss, label 0`, bits, bitsOf(0), bitsOf(l0));
-      addL(`${name}: loss·(1 − 2^-18), label 0`, bits, bitsOf(0), bitsOf(fr(l0 * (1 - 2 ** -18))));
+      addL(`${name}: honest loss (binary64), label 0`, bits, bitsOf(0), bitsOf(l0));
+      addL(`${name}: honest loss (float32 only), label 0`, bits, bitsOf(0), bitsOf(xentLossFloat32Only(row, 0)));
+      addL(`${name}: loss − 2·bound, label 0`, bits, bitsOf(0), bitsOf(fr(l0 - 2 * lossBoundF64(row, 0))));
     }
     const checkL = (c: number) => checkXentLoss(bits, yb, bitsOf(c)).ok;
-    const hi = edge(checkL, fr(l * (1 + 2 ** -20) + 2 ** -126), true);
+    const hi = edge(checkL, fr(l + lb), true);
     if (hi) {
       addL(`${name}: label ${y}, last float32 inside the upper bound`, bits, yb, bitsOf(hi.inside));
       addL(`${name}: label ${y}, first float32 above the upper bound`, bits, yb, bitsOf(hi.outside));
     }
-    const lo = edge(checkL, fr(l * (1 - 2 ** -20) - 2 ** -126), false);
+    const lo = edge(checkL, fr(l - lb), false);
     if (lo) addL(`${name}: label ${y}, first float32 below the lower bound`, bits, yb, bitsOf(lo.outside));
   }
 
@@ -165,11 +196,13 @@ export function makeTranscendentalVectors(): TranscendentalVectors {
   addS("claimed +Inf", bb, 2, INF);
   addS("empty row (C = 0)", [], 0, bitsOf(1));
   addS("claimed 2.0", bb, 2, bitsOf(2));
+  addS("claimed 4.0 (rejected before the bound)", bb, 2, bitsOf(4));
   addS("claimed -0.25", bb, 2, bitsOf(-0.25));
   addS("claimed 0 for a moderate p", bb, 1, bitsOf(0));
   addS("C=1: claimed 1.0", [bitsOf(-7)], 0, bitsOf(1));
   addS("C=1: claimed 1 − 2^-24", [bitsOf(-7)], 0, bitsOf(1 - 2 ** -24));
-  addS("C=1: claimed 1 − 2^-18", [bitsOf(-7)], 0, bitsOf(1 - 2 ** -18));
+  addS("C=1: claimed 1 − 2^-18 (bound 2^-20 + 2^-23)", [bitsOf(-7)], 0, bitsOf(1 - 2 ** -18));
+  addS("C=1: claimed 1 − 2^-20", [bitsOf(-7)], 0, bitsOf(1 - 2 ** -20));
   const gap = [bitsOf(100), bitsOf(-100)]; // p_1 = e^-200 ≈ 2^-288: only the 2^-126 term matters
   addS("p ≈ 2^-288: claimed 0", gap, 1, bitsOf(0));
   addS("p ≈ 2^-288: claimed -0", gap, 1, 0x80000000);
@@ -194,20 +227,25 @@ export function makeTranscendentalVectors(): TranscendentalVectors {
   addL("empty row (C = 0)", [], bitsOf(0), bitsOf(0));
   addL("claimed 2^60", bb, lb, bitsOf(2 ** 60));
   addL("negative claimed loss", bb, lb, bitsOf(-lossRef));
+  // C = 1: ℓ = 0 and the bound is (1 + 3)·2^-24 + 2^-126 = 2^-22 + 2^-126
   addL("C=1: claimed 0", [bitsOf(3)], bitsOf(0), bitsOf(0));
-  addL("C=1: claimed 2^-126", [bitsOf(3)], bitsOf(0), bitsOf(2 ** -126));
-  addL("C=1: claimed 2^-125", [bitsOf(3)], bitsOf(0), bitsOf(2 ** -125));
-  // ℓ = log1p(e^-200) ≈ 2^-288 for the winning label, ≈ 200 for the losing one
+  addL("C=1: claimed 2^-22·(1 − 2^-10)", [bitsOf(3)], bitsOf(0), bitsOf(2 ** -22 * (1 - 2 ** -10)));
+  addL("C=1: claimed 2^-22·(1 + 2^-10)", [bitsOf(3)], bitsOf(0), bitsOf(2 ** -22 * (1 + 2 ** -10)));
+  addL("C=1: claimed -2^-22·(1 + 2^-10)", [bitsOf(3)], bitsOf(0), bitsOf(-(2 ** -22) * (1 + 2 ** -10)));
+  // ℓ = log1p(e^-200) ≈ 2^-288 for the winning label, ≈ 200 for the losing one; C = 2: absolute term 5·2^-24
   addL("confident row, winning label: claimed 0", gap, bitsOf(0), bitsOf(0));
-  addL("confident row, winning label: claimed 2^-125", gap, bitsOf(0), bitsOf(2 ** -125));
+  addL("confident row, winning label: claimed 2^-22", gap, bitsOf(0), bitsOf(2 ** -22));
+  addL("confident row, winning label: claimed 2^-21", gap, bitsOf(0), bitsOf(2 ** -21));
   addL("confident row, losing label: honest 200", gap, bitsOf(1), bitsOf(xentLossF32(Float32Array.from([100, -100]), 1)));
-  // ℓ = log1p(e^-24) ≈ 3.8e-11: accuracy relative to a tiny loss
+  addL("confident row, losing label: 200·(1 + 2^-18)", gap, bitsOf(1), bitsOf(fr(200 * (1 + 2 ** -18))));
+  // ℓ = log1p(e^-24) ≈ 3.8e-11: the float32-only value (log of a float32 sum that rounds to 1) is 0
   const conf = [bitsOf(12), bitsOf(-12)];
   const lc = xentLossF32(Float32Array.from([12, -12]), 0);
-  addL("confident row ℓ ≈ 3.8e-11: honest", conf, bitsOf(0), bitsOf(lc));
-  addL("confident row ℓ ≈ 3.8e-11: ·(1 + 2^-19)", conf, bitsOf(0), bitsOf(fr(lc * (1 + 2 ** -19))));
-  addL("confident row ℓ ≈ 3.8e-11: ·(1 − 2^-19)", conf, bitsOf(0), bitsOf(fr(lc * (1 - 2 ** -19))));
-  addL("confident row: claimed 0 (too small)", conf, bitsOf(0), bitsOf(0));
+  addL("confident row ℓ ≈ 3.8e-11: honest (binary64)", conf, bitsOf(0), bitsOf(lc));
+  addL("confident row ℓ ≈ 3.8e-11: honest (float32 only, 0)", conf, bitsOf(0), bitsOf(xentLossFloat32Only(Float32Array.from([12, -12]), 0)));
+  addL("confident row ℓ ≈ 3.8e-11: ℓ + 2^-22 (inside 5·2^-24)", conf, bitsOf(0), bitsOf(fr(lc + 2 ** -22)));
+  addL("confident row ℓ ≈ 3.8e-11: ℓ + 2^-21 (outside)", conf, bitsOf(0), bitsOf(fr(lc + 2 ** -21)));
+  addL("confident row ℓ ≈ 3.8e-11: ℓ − 2^-21 (outside)", conf, bitsOf(0), bitsOf(fr(lc - 2 ** -21)));
 
   return {
     description:

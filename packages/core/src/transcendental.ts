@@ -78,8 +78,9 @@
  *   |X − Ê_j| <= R + floor(Ŝ/2^126) + slack,  slack = floor(|X|/2^116) + floor(R/2^116) + floor(Ê_j/2^86) + 4C + 16.
  *   Proof: the exact rule times s is |c·s − e| <= B + 2^-126·s with B := e·2^-23·K, K := 8 + C + D_j + W (units).
  *   If Ê_j ≠ 0: K <= (K̂ + 1)·2^-64 and e <= (Ê_j + 1)/(1 − η), so B <= (Ê_j·K̂ + Ê_j + K̂ + 1)·2^-87·(1 + 2^-117.9)
- *   <= R + floor(R/2^117) + floor(Ê_j/2^87) + 7. If Ê_j = 0: D_j >= 192·ln2 − 2^-184, e <= 1 + 2^-117 units and
- *   e·D_j <= 134 units, so B <= (8 + C + W)·2^-23 + 2^-16 < 3 units. Then
+ *   <= R + floor(R/2^117) + floor(Ê_j/2^87) + 7. If Ê_j = 0 (so R = 0): n >= 192, so D_j >= 192·ln2 − 2^-184 (or
+ *   D_j >= 2^16 in the large case), e <= 1 + 2^-117 units and e·D_j <= max_{D >= 133} D·exp(−D)·2^192 <= 134 units,
+ *   so B <= (8 + C + W)·2^-23·(1 + 2^-117) + 2^-16 < 3 units. Then
  *   |X − Ê_j| <= 1 + |c|·(η·s + C) + B + 2^-126·s + η·e + 1, with |c|·s <= (|X| + 1 + 4C)/(1 − η) (|c| < 4),
  *   2^-126·s <= floor(Ŝ/2^126) + 3 and η·e <= floor(Ê_j/2^118) + 1: the right side is at most
  *   R + floor(Ŝ/2^126) + floor(|X|/2^117) + floor(R/2^117) + floor(Ê_j/2^87) + floor(Ê_j/2^118) + 4C + 14 <= the test.

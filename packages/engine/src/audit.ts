@@ -11,7 +11,9 @@
  * the trainer's favour, as the SPEC allows.
  *
  * Journal checks per dropout layer: x is recomputed from job fields; for the BLS scheme pi must verify under
- * the job's VRF key (for the insecure hash scheme nothing can be verified and only y = H(pi) is checked);
+ * the job's VRF key (batched: one pairing check per 64 proofs, see vrfbatch.ts; a failure is reported at its
+ * own step and node even though it is found later); for the insecure hash scheme nothing can be verified and
+ * only y = H(pi) is checked;
  * y = SHA256(pi); n; maskHash and qHash recomputed from the PRG mask and the committed dropout input.
  */
 import {
@@ -25,7 +27,6 @@ import {
   sha256,
   toHex,
   vrfContext,
-  vrfVerify,
   type JournalEntry,
 } from "@refereed/core";
 import type { Dataset } from "./dataset.js";
@@ -40,6 +41,7 @@ import { BatchSchedule } from "./schedule.js";
 import type { TraceReader } from "./trace.js";
 import { fastKeepMask, journalHashes } from "./vdo.js";
 import { datasetRoot } from "./commit.js";
+import { vrfVerifyBatch, type VrfClaim } from "./vrfbatch.js";
 
 /** What the audit reads: the committed values of each iteration. */
 export interface AuditSource {
@@ -165,6 +167,38 @@ interface Ctx {
   readonly data: Dataset;
   readonly batchId: number;
   fallbacks: number;
+  readonly pendingVrf: PendingVrf[];
+}
+
+interface PendingVrf {
+  readonly step: number;
+  readonly node: number;
+  readonly ordinal: number;
+  readonly claim: VrfClaim;
+  /** bits of element 0 of the dropout node (the element a journal violation is reported at) */
+  readonly claimedBits: number;
+}
+
+/** Batch-verifies the pending VRF proofs; returns the first failing one as a violation. */
+function flushVrf(job: Job, pending: PendingVrf[]): Violation | null {
+  if (pending.length === 0) return null;
+  const batch = pending.splice(0);
+  const r = vrfVerifyBatch(fromHex(job.spec.vrfKey, 256, "vrfKey"), batch.map((p) => p.claim));
+  if (r.valid) return null;
+  const p = batch[r.index]!;
+  const n = job.template.nodes[p.node]!;
+  return {
+    step: p.step,
+    node: p.node,
+    nodeName: n.name,
+    op: n.op,
+    element: 0,
+    claimedBits: p.claimedBits,
+    inputs: [],
+    journalOrdinal: p.ordinal,
+    reason: "journal",
+    detail: `VRF proof does not verify: ${r.reason}`,
+  };
 }
 
 type Found = { element: number; reason: ViolationReason; detail: string; inputs: InputRange[]; journalOrdinal?: number; exampleId?: number } | null;
@@ -319,10 +353,8 @@ function checkJournal(ctx: Ctx, ordinal: number, x: Float32Array, mask: Uint8Arr
   const xCtx = vrfContext({ modelId: job.modelId, step: ctx.step, batchId: ctx.batchId, nonce: job.nonce, layerId: d.layer });
   if (!equalBytes(entry.x, xCtx)) return `context x ${toHex(entry.x)} is not the one computed from the job fields (${toHex(xCtx)})`;
   if (!equalBytes(entry.y, sha256(entry.pi))) return "y is not SHA256(pi)";
-  if (job.spec.seedScheme === "bls12-381") {
-    const r = vrfVerify(fromHex(job.spec.vrfKey, 256, "vrfKey"), entry.x, entry.pi);
-    if (!r.valid) return `VRF proof does not verify: ${r.reason}`;
-  }
+  // the BLS proof itself is verified in batches (vrfbatch.ts); a failure is reported at this node
+  if (job.spec.seedScheme === "bls12-381") ctx.pendingVrf.push({ step: ctx.step, node: d.node, ordinal, claim: { x: entry.x, pi: entry.pi }, claimedBits: bitsOf(ctx.outputs[d.node]![0]!) });
   if (entry.n !== x.length) return `n = ${entry.n}, the dropout tensor has ${x.length} elements`;
   let h;
   try {
@@ -491,6 +523,8 @@ export function audit(src: AuditSource, opts: AuditOptions): AuditResult {
   const ctxFallbacks = { n: 0 };
   let prevStep = -2;
   let prevUpdates: Float32Array[] | null = null;
+  const pendingVrf: PendingVrf[] = [];
+  const vrfFailure = (v: Violation): AuditResult => ({ ok: false, iterations, elements, exactFallbacks: ctxFallbacks.n, violation: v });
   for (const step of steps) {
     if (step < src.firstStep || step >= src.firstStep + src.count) throw new AuditError(`step ${step} is not in the source (${src.firstStep}..${src.firstStep + src.count - 1})`);
     const it = src.iteration(step);
@@ -510,6 +544,7 @@ export function audit(src: AuditSource, opts: AuditOptions): AuditResult {
       data: opts.data,
       batchId: step % schedule.stepsPerEpoch,
       fallbacks: 0,
+      pendingVrf,
     };
     const masks = new Map<number, Uint8Array>();
     for (const n of t.nodes) {
@@ -549,6 +584,9 @@ export function audit(src: AuditSource, opts: AuditOptions): AuditResult {
       ctxFallbacks.n += ctx.fallbacks;
       ctx.fallbacks = 0;
       if (f) {
+        // a VRF proof of an earlier (step, node) that fails comes first
+        const early = flushVrf(job, pendingVrf);
+        if (early && (early.step < step || (early.step === step && early.node <= n.id))) return vrfFailure(early);
         const out = it.outputs[n.id]!;
         return {
           ok: false,
@@ -575,7 +613,13 @@ export function audit(src: AuditSource, opts: AuditOptions): AuditResult {
     iterations++;
     prevStep = step;
     prevUpdates = t.updateOf.map((u) => it.outputs[u]!);
+    if (pendingVrf.length >= 64) {
+      const v = flushVrf(job, pendingVrf);
+      if (v) return vrfFailure(v);
+    }
   }
+  const v = flushVrf(job, pendingVrf);
+  if (v) return vrfFailure(v);
   return { ok: true, iterations, elements, exactFallbacks: ctxFallbacks.n };
 }
 

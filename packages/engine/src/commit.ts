@@ -14,7 +14,6 @@ import {
   concat,
   encodeIterationLeaf,
   encodeJournalEntry,
-  equalBytes,
   u32be,
   type JournalEntry,
 } from "@refereed/core";
@@ -129,8 +128,4 @@ export function datasetRoot(d: Dataset, h = new FastHasher()): Uint8Array {
   const leaves: Uint8Array[] = [];
   for (let i = 0; i < d.n; i++) leaves.push(datasetLeaf(d, i));
   return h.rootOfLeaves(Kind.Dataset, leaves);
-}
-
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return equalBytes(a, b);
 }

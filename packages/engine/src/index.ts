@@ -17,3 +17,4 @@ export * from "./sink.js";
 export * from "./pipeline.js";
 export * from "./audit.js";
 export * from "./adversaries.js";
+export * from "./vrfbatch.js";

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { vrfKeygen, fromHex, toHex, verifyRange } from "@refereed/core";
+import { vrfEval, vrfKeygen, fromHex, toHex, verifyRange } from "@refereed/core";
 import {
   ADVERSARIES,
   BlsSeedProvider,
@@ -26,6 +26,7 @@ import {
   traceSource,
   verifyElementProof,
   violationProofs,
+  vrfVerifyBatch,
   type AdversaryKind,
   type Dataset,
 } from "../src/index.js";
@@ -125,4 +126,22 @@ test("with real BLS VRF seeds the audit verifies every journal proof; a proof un
   sink2.finish();
   const r = audit(traceSource(TraceReader.open(dir2)), { data });
   assert.ok(!r.ok && r.violation.reason === "journal" && /VRF proof does not verify/.test(r.violation.detail), JSON.stringify(r));
+  assert.equal(r.violation.step, 0);
+  assert.equal(r.violation.nodeName, "fc1.dropout");
+});
+
+test("batch VRF verification: valid batches pass, and a single bad proof among many is named", () => {
+  const key = vrfKeygen(new Uint8Array(32).fill(8));
+  const claims = Array.from({ length: 6 }, (_, i) => {
+    const x = new Uint8Array(32).fill(i + 1);
+    return { x, pi: vrfEval(key.sk, x).pi };
+  });
+  assert.deepEqual(vrfVerifyBatch(key.pk, claims), { valid: true });
+  const bad = claims.map((c, i) => (i === 4 ? { x: c.x, pi: claims[3]!.pi } : c));
+  assert.deepEqual(vrfVerifyBatch(key.pk, bad), { valid: false, index: 4, reason: "pairing-mismatch" });
+  const other = vrfKeygen(new Uint8Array(32).fill(9));
+  assert.equal(vrfVerifyBatch(other.pk, claims).valid, false);
+  const garbage = claims.map((c, i) => (i === 2 ? { x: c.x, pi: new Uint8Array(128).fill(1) } : c));
+  const g = vrfVerifyBatch(key.pk, garbage);
+  assert.ok(!g.valid && g.index === 2);
 });

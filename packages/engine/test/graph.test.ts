@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { GraphTemplateError, mlpTemplate, numel, templateHash, validateTemplate, type GraphNode, type GraphTemplate } from "../src/index.js";
+import { bitsOf, decodeDescriptor, encodeDescriptor, Opcode, toHex } from "@refereed/core";
+import { GraphTemplateError, mlpTemplate, numel, templateDescriptors, templateHash, templateRoot, validateTemplate, type GraphNode, type GraphTemplate } from "../src/index.js";
 import { DEFAULT_MODEL } from "./helpers.js";
 
 test("the MLP template: params first (node id = param id), every parameter has an update node, shapes check", () => {
@@ -48,4 +49,26 @@ test("validateTemplate refuses bad wiring, shapes and dropout references, naming
   const d = t.dropout[0]!.node;
   assert.throws(() => validateTemplate(mutate((ns) => (ns[d]!.attrs.num = 0))), /no dropout layer/);
   assert.equal(numel(t.nodes[z1]!.shape), 6);
+});
+
+test("SPEC §7 descriptors: opcodes, shapes and attributes of the template, and a root that changes with any attribute", () => {
+  const t = mlpTemplate(DEFAULT_MODEL);
+  const ds = templateDescriptors(t);
+  assert.equal(ds.length, t.nodes.length);
+  ds.forEach((d, i) => {
+    const n = t.nodes[i]!;
+    assert.equal(d.opcode, Opcode[n.op]);
+    assert.equal(d.numel, numel(n.shape));
+    assert.deepEqual(d.inputs, n.inputs);
+    assert.deepEqual(decodeDescriptor(encodeDescriptor(d)), d);
+  });
+  const drop = ds[t.dropout[0]!.node]!;
+  assert.deepEqual(drop.attrs, [1, 1, 10]);
+  const sgd = ds[t.updateOf[0]!]!;
+  assert.deepEqual(sgd.attrs, [bitsOf(Math.fround(0.05)), 0]);
+  const z1 = ds[t.nodes.find((n) => n.name === "fc1.z")!.id]!;
+  assert.deepEqual([z1.rows, z1.cols], [64, 128]);
+  const root = toHex(templateRoot(t));
+  assert.notEqual(toHex(templateRoot(mlpTemplate({ ...DEFAULT_MODEL, momentum: 0.8 }))), root);
+  assert.notEqual(toHex(templateRoot(mlpTemplate({ ...DEFAULT_MODEL, dropout: [{ num: 1, den: 10 }, { num: 2, den: 10 }] }))), root);
 });

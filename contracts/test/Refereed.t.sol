@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {RefereedFixture} from "./RefereedFixture.t.sol";
+import {Refereed} from "../Refereed.sol";
+import {LibMerkle} from "../lib/LibMerkle.sol";
+import {LibTemplate} from "../lib/LibTemplate.sol";
+import {Clock, LibClock, Side} from "../types/Clock.sol";
+import {Phase, Position, LibPosition} from "../types/Position.sol";
+
+/// @notice Game rules over real commitments (TinyTrace), with fuzzed paths, clocks and calldata.
+contract RefereedTest is RefereedFixture {
+    function setUp() public {
+        _deploy();
+    }
+
+    function testFuzz_honestTrainer_winsWhateverPath(uint256 r, uint256 iter, uint256 node, uint256 element) public {
+        uint256 jobId = _job(false);
+        uint256 gameId = _open(jobId, false, r % 2, address(0xC1));
+        Refereed.GameStatus s = _play(gameId, false, iter, node, element);
+        _eq(uint256(s), uint256(Refereed.GameStatus.TrainerWon), "honest trainer wins");
+        _eq(refereed.credits(TRAINER), CB, "trainer takes the challenger's bond");
+        _solvent();
+    }
+
+    function testFuzz_cheatingTrainer_caughtOnTheFraud_winsElsewhere(uint256 iter, uint256 node, uint256 element) public {
+        uint256 jobId = _job(true);
+        uint256 it = iter % 3;
+        uint256 nd = node % 2;
+        uint256 el = element % 4;
+        uint256 gameId = _open(jobId, true, 1, address(0xC1));
+        Refereed.GameStatus s = _play(gameId, true, it, nd, el);
+        bool onFraud = it == 1 && nd == 1 && el == 1;
+        _eq(
+            uint256(s),
+            uint256(onFraud ? Refereed.GameStatus.ChallengerWon : Refereed.GameStatus.TrainerWon),
+            "the verdict is local to the element"
+        );
+        if (onFraud) {
+            _eq(refereed.credits(address(0xC1)), CB + TB, "winner: its bond + the trainer's bond");
+            _eq(uint256(refereed.rollupStatus((jobId << 64) | 1)), uint256(Refereed.RollupStatus.Rejected), "rejected");
+            _eq(refereed.credits(REQUESTER), REWARD / 2, "requester refunded the second rollup's share");
+        }
+        _solvent();
+    }
+
+    function test_earliestOpenedWinner_takesTheTrainerBond() public {
+        uint256 jobId = _job(true);
+        uint256 a = _open(jobId, true, 1, address(0xA));
+        uint256 b = _open(jobId, true, 1, address(0xB));
+        _eq(uint256(_play(b, true, 1, 1, 1)), uint256(Refereed.GameStatus.ChallengerWon), "b wins first");
+        _eq(refereed.credits(address(0xB)), CB, "b: its bond only, for now");
+        _eq(uint256(_play(a, true, 1, 1, 1)), uint256(Refereed.GameStatus.ChallengerWon), "a wins later");
+        _eq(refereed.credits(address(0xA)), CB + TB, "a opened first: the trainer's bond");
+        _eq(refereed.credits(address(0xB)), CB, "b keeps its bond only");
+        _eq(refereed.totalBonds(), 0, "no bond left");
+        _solvent();
+    }
+
+    function testFuzz_reveal_anyFlippedBit_revertsAndChangesNothing(uint256 which, uint8 bit) public {
+        uint256 jobId = _job(false);
+        uint256 gameId = _open(jobId, false, 0, address(0xC1));
+        bytes32[] memory nodes = trace.rollupReveal(false, 0); // [top, 3 leaves, padding]
+        uint256 k = which % nodes.length;
+        nodes[k] = nodes[k] ^ bytes32(uint256(1) << bit);
+        Refereed.Game memory before = refereed.getGame(gameId);
+        // The top is bound by the root, the children (padding included) by the top: any flipped bit breaks a fold.
+        vm.expectPartialRevert(Refereed.RevealMismatch.selector);
+        vm.prank(TRAINER);
+        refereed.reveal(gameId, nodes);
+        Refereed.Game memory afterG = refereed.getGame(gameId);
+        _eq(uint256(afterG.current), uint256(before.current), "current unchanged");
+        _eq(Position.unwrap(afterG.pos), Position.unwrap(before.pos), "position unchanged");
+        _eq(uint256(Clock.unwrap(afterG.clock)), uint256(Clock.unwrap(before.clock)), "clock unchanged");
+    }
+
+    function testFuzz_choose_paddingOrOutOfRange_reverts(uint256 k) public {
+        uint256 jobId = _job(false);
+        uint256 gameId = _open(jobId, false, 0, address(0xC1));
+        _trainerMove(gameId, false);
+        k = 3 + (k % 16); // 3 is padding (3 iterations), 4.. are outside the 4 children
+        bytes32[] memory sibs = new bytes32[](2);
+        if (k == 3) {
+            bytes32[4] memory h = trace.rollupLeaves(false, 0);
+            sibs[0] = h[2];
+            sibs[1] = LibMerkle.innerHash(h[0], h[1]);
+            vm.expectRevert(abi.encodeWithSelector(Refereed.PaddingChosen.selector, 3, 3));
+            vm.prank(address(0xC1));
+            refereed.choose(gameId, k, bytes32(0), sibs);
+        } else {
+            vm.expectRevert(abi.encodeWithSelector(Refereed.ChildOutOfRange.selector, k, 4));
+            vm.prank(address(0xC1));
+            refereed.choose(gameId, k, bytes32(0), sibs);
+        }
+    }
+
+    function testFuzz_clock_chargesOnlyTheMover(uint32 waitRaw) public {
+        uint256 jobId = _job(false);
+        uint256 gameId = _open(jobId, false, 0, address(0xC1));
+        uint256 wait = uint256(waitRaw) % (2 * CLOCK);
+        Refereed.Game memory g0 = refereed.getGame(gameId);
+        vm.warp(block.timestamp + wait);
+        bytes32[] memory nodes = trace.rollupReveal(false, 0);
+        if (wait > CLOCK) {
+            vm.expectRevert(abi.encodeWithSelector(Refereed.ClockExpired.selector, gameId, uint64(wait - CLOCK)));
+            vm.prank(TRAINER);
+            refereed.reveal(gameId, nodes);
+            refereed.timeout(gameId);
+            _eq(uint256(refereed.getGame(gameId).status), uint256(Refereed.GameStatus.ChallengerWon), "timed out");
+        } else {
+            vm.expectRevert(abi.encodeWithSelector(Refereed.ClockNotExpired.selector, gameId, Side.Trainer, uint64(CLOCK - wait)));
+            refereed.timeout(gameId);
+            vm.prank(TRAINER);
+            refereed.reveal(gameId, nodes);
+            Refereed.Game memory g1 = refereed.getGame(gameId);
+            _eq(g1.clock.trainerLeft(), g0.clock.trainerLeft() - wait, "trainer charged the wait");
+            _eq(g1.clock.challengerLeft(), g0.clock.challengerLeft(), "challenger not charged");
+            _eq(g1.clock.lastMove(), g0.clock.lastMove() + wait, "last move stamped");
+        }
+        _solvent();
+    }
+
+    function test_finalize_paysShares_thenBond() public {
+        uint256 jobId = _job(false);
+        vm.warp(block.timestamp + WINDOW);
+        refereed.finalizeRollup(jobId << 64);
+        _eq(refereed.credits(TRAINER), REWARD / 2, "first share");
+        vm.expectRevert(abi.encodeWithSelector(Refereed.RollupNotPending.selector, jobId << 64, Refereed.RollupStatus.Finalized));
+        refereed.finalizeRollup(jobId << 64);
+        refereed.finalizeRollup((jobId << 64) | 1);
+        _eq(refereed.credits(TRAINER), REWARD + TB, "all shares and the bond");
+        uint256 before = TRAINER.balance;
+        vm.prank(TRAINER);
+        refereed.withdraw();
+        _eq(TRAINER.balance - before, REWARD + TB, "withdraw pays the credit");
+        _eq(address(refereed).balance, 0, "nothing left");
+        _solvent();
+    }
+
+    function test_keyRegisteredInTheAcceptBlock_isTooFresh() public {
+        Refereed.JobParams memory p = _params();
+        vm.prank(REQUESTER);
+        uint256 jobId = refereed.createJob{value: REWARD}(p);
+        address fresh = address(0xF5E5);
+        vm.deal(fresh, 1 ether);
+        vm.prank(fresh);
+        keys.registerKey(PK, POP);
+        vm.expectRevert(abi.encodeWithSelector(Refereed.KeyTooFresh.selector, fresh, uint64(block.number), uint64(block.number)));
+        vm.prank(fresh);
+        refereed.acceptJob{value: TB}(jobId);
+    }
+
+    // ── value types and the template decoder ──
+
+    function testFuzz_clock_chargeNeverIncreasesBudgets(uint64 t, uint64 c, uint64 last, uint64 nowTs, bool trainer) public pure {
+        Clock k = LibClock.pack(t, c, last);
+        Side side = trainer ? Side.Trainer : Side.Challenger;
+        (Clock n, uint64 over) = k.charge(side, nowTs);
+        uint64 spent = nowTs > last ? nowTs - last : 0;
+        if (spent > k.left(side)) {
+            _eq(over, spent - k.left(side), "over by");
+        } else {
+            _eq(over, 0, "in budget");
+            _eq(n.left(side), k.left(side) - spent, "charged");
+            _eq(trainer ? n.challengerLeft() : n.trainerLeft(), trainer ? c : t, "other side untouched");
+            _true(n.lastMove() >= last, "time never runs backwards");
+        }
+    }
+
+    function testFuzz_position_roundTrip(uint8 ph, uint8 h, uint64 index, uint64 len, bool atRoot, bool revealed) public pure {
+        Phase phase = Phase(ph % 11);
+        Position p = LibPosition.pack(phase, h, index, len, atRoot, revealed);
+        _eq(uint256(p.phase()), uint256(phase), "phase");
+        _eq(p.height(), h, "height");
+        _eq(p.index(), index, "index");
+        _eq(p.len(), len, "len");
+        _true(p.atRoot() == atRoot && p.revealed() == revealed, "flags");
+        _true(p.withRevealed().revealed() && p.withRevealed().index() == index, "withRevealed");
+    }
+
+    function testFuzz_template_decodeRoundTrip(uint16 op, uint32 numel, uint8 nIn, uint8 nAttr, uint256 seed) public pure {
+        nIn = nIn % 9;
+        nAttr = nAttr % 9;
+        bytes memory d = abi.encodePacked(op, numel, uint32(seed), uint32(seed >> 32), nIn);
+        for (uint256 i; i < nIn; ++i) {
+            d = abi.encodePacked(d, uint32(seed >> (8 * i)));
+        }
+        d = abi.encodePacked(d, nAttr);
+        for (uint256 i; i < nAttr; ++i) {
+            d = abi.encodePacked(d, uint32(seed >> (16 * i)));
+        }
+        LibTemplate.Node memory n = LibTemplate.decode(d);
+        _eq(n.opcode, op, "opcode");
+        _eq(n.numel, numel, "numel");
+        _eq(n.inputs.length, nIn, "inputs");
+        _eq(n.attrs.length, nAttr, "attrs");
+        for (uint256 i; i < nIn; ++i) {
+            _eq(n.inputs[i], uint32(seed >> (8 * i)), "input");
+        }
+        for (uint256 i; i < nAttr; ++i) {
+            _eq(n.attrs[i], uint32(seed >> (16 * i)), "attr");
+        }
+    }
+
+    function test_template_trailingByte_reverts() public {
+        bytes memory d = abi.encodePacked(trace.desc1(), uint8(0));
+        vm.expectRevert(abi.encodeWithSelector(LibTemplate.TemplateDescriptorLength.selector, d.length, d.length - 1));
+        this.decodeExternal(d);
+    }
+
+    function decodeExternal(bytes memory d) external pure returns (LibTemplate.Node memory) {
+        return LibTemplate.decode(d);
+    }
+
+    function test_zeroSubtree_matchesHashing() public view {
+        bytes32 z;
+        for (uint256 t; t < 20; ++t) {
+            _eq(uint256(refereed.zeroSubtree(t)), uint256(z), "zero subtree");
+            z = LibMerkle.innerHash(z, z);
+        }
+    }
+}
