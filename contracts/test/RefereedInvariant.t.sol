@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {RefereedFixture} from "./RefereedFixture.t.sol";
+import {Refereed} from "../Refereed.sol";
+import {Clock, Side} from "../types/Clock.sol";
+
+/// @title RefereedHandler
+/// @notice The actor handler of the invariant test: three challengers, an honest job and a cheating job (fraud in its
+/// second rollup), and every action of the protocol (open, trainer moves, challenger moves at random or on the fraud,
+/// time passing, timeouts, finalizations, withdrawals). After every action it checks the history properties that a
+/// stateless invariant cannot see: a resolved game never changes outcome, clocks never run backwards, a finalized
+/// rollup never changes state. A broken property is recorded in `violations` (and asserted by the test).
+contract RefereedHandler is RefereedFixture {
+    struct GameGhost {
+        uint256 jobIndex;
+        Refereed.GameStatus status;
+        uint64 trainerLeft;
+        uint64 challengerLeft;
+        uint64 lastMove;
+    }
+
+    uint256[2] public jobIds; // [honest, cheating]
+    address[3] internal actors = [address(0xC1), address(0xC2), address(0xC3)];
+    uint256[] public games;
+    mapping(uint256 => GameGhost) public ghosts;
+    mapping(uint256 => bool) public wasFinalized;
+    uint256 public violations;
+    string public lastViolation;
+    uint256 public resolutions;
+    uint256 public calls;
+
+    /// @notice One-time setup (a later call by the fuzzer is a no-op).
+    function init() external {
+        if (address(refereed) != address(0)) return;
+        _deploy();
+        jobIds[0] = _job(false);
+        jobIds[1] = _job(true);
+    }
+
+    function gameCountX() external view returns (uint256) { return games.length; }
+
+    function protocol() external view returns (Refereed) {
+        return refereed;
+    }
+
+    // ── actions ──
+
+    function open(uint256 actorSeed, uint256 jobSeed, uint256 rSeed) external {
+        uint256 j = jobSeed % 2;
+        uint256 rollupId = (jobIds[j] << 64) | (rSeed % 2);
+        if (refereed.rollupStatus(rollupId) != Refereed.RollupStatus.Pending) return;
+        if (block.timestamp >= refereed.getRollup(rollupId).submittedAt + WINDOW) return;
+        uint256 gameId = _open(jobIds[j], j == 1, rSeed % 2, actors[actorSeed % 3]);
+        games.push(gameId);
+        Refereed.Game memory g = refereed.getGame(gameId);
+        ghosts[gameId] = GameGhost(j, g.status, g.clock.trainerLeft(), g.clock.challengerLeft(), g.clock.lastMove());
+        _after();
+    }
+
+    function trainerMove(uint256 gameSeed) external {
+        (bool ok, uint256 gameId) = _movable(gameSeed, Side.Trainer);
+        if (!ok) return;
+        _trainerMove(gameId, ghosts[gameId].jobIndex == 1);
+        _after();
+    }
+
+    function challengerMove(uint256 gameSeed, uint256 iter, uint256 node, uint256 element, bool onFraud) external {
+        (bool ok, uint256 gameId) = _movable(gameSeed, Side.Challenger);
+        if (!ok) return;
+        if (onFraud) (iter, node, element) = (1, 1, 1);
+        _challengerMove(gameId, ghosts[gameId].jobIndex == 1, iter, node, element);
+        _after();
+    }
+
+    function warp(uint256 secs) external {
+        vm.warp(block.timestamp + (secs % (CLOCK + 10 minutes)));
+        _after();
+    }
+
+    function timeout(uint256 gameSeed) external {
+        if (games.length == 0) return;
+        uint256 gameId = games[gameSeed % games.length];
+        Refereed.Game memory g = refereed.getGame(gameId);
+        if (g.status != Refereed.GameStatus.InProgress) return;
+        if (!g.clock.expired(refereed.sideToMove(gameId), uint64(block.timestamp))) return;
+        refereed.timeout(gameId);
+        _after();
+    }
+
+    function finalize(uint256 jobSeed, uint256 rSeed) external {
+        try refereed.finalizeRollup((jobIds[jobSeed % 2] << 64) | (rSeed % 2)) {} catch {}
+        _after();
+    }
+
+    function withdraw(uint256 actorSeed) external {
+        address[5] memory who = [actors[0], actors[1], actors[2], TRAINER, REQUESTER];
+        address a = who[actorSeed % 5];
+        if (refereed.credits(a) == 0) return;
+        uint256 before = a.balance;
+        uint256 credit = refereed.credits(a);
+        vm.prank(a);
+        refereed.withdraw();
+        if (a.balance - before != credit) _violate("withdraw paid something else than the credit");
+        _after();
+    }
+
+    // ── history checks ──
+
+    function _movable(uint256 gameSeed, Side side) private view returns (bool, uint256) {
+        if (games.length == 0) return (false, 0);
+        uint256 gameId = games[gameSeed % games.length];
+        Refereed.Game memory g = refereed.getGame(gameId);
+        if (g.status != Refereed.GameStatus.InProgress) return (false, 0);
+        if (refereed.sideToMove(gameId) != side) return (false, 0);
+        if (g.clock.expired(side, uint64(block.timestamp))) return (false, 0);
+        return (true, gameId);
+    }
+
+    function _after() private {
+        calls++;
+        for (uint256 i; i < games.length; ++i) {
+            uint256 id = games[i];
+            GameGhost storage gh = ghosts[id];
+            Refereed.Game memory g = refereed.getGame(id);
+            if (gh.status != Refereed.GameStatus.InProgress && g.status != gh.status) {
+                _violate("a resolved game changed its outcome");
+            }
+            if (gh.status == Refereed.GameStatus.InProgress && g.status != gh.status) resolutions++;
+            if (g.clock.trainerLeft() > gh.trainerLeft || g.clock.challengerLeft() > gh.challengerLeft) {
+                _violate("a clock gained time");
+            }
+            if (g.clock.lastMove() < gh.lastMove) _violate("a clock ran backwards");
+            (gh.status, gh.trainerLeft, gh.challengerLeft, gh.lastMove) =
+                (g.status, g.clock.trainerLeft(), g.clock.challengerLeft(), g.clock.lastMove());
+        }
+        for (uint256 j; j < 2; ++j) {
+            for (uint256 r; r < 2; ++r) {
+                uint256 rid = (jobIds[j] << 64) | r;
+                Refereed.RollupStatus s = refereed.rollupStatus(rid);
+                if (wasFinalized[rid] && s != Refereed.RollupStatus.Finalized) _violate("a finalized rollup changed");
+                if (s == Refereed.RollupStatus.Finalized) wasFinalized[rid] = true;
+            }
+        }
+    }
+
+    function _violate(string memory why) private {
+        violations++;
+        lastViolation = why;
+    }
+}
+
+/// @notice Invariants over random sequences of handler actions.
+contract RefereedInvariantTest {
+    RefereedHandler internal handler;
+
+    error InvariantBroken(string what, uint256 left, uint256 right);
+
+    function setUp() public {
+        handler = new RefereedHandler();
+        handler.init();
+    }
+
+    function targetContracts() public view returns (address[] memory t) {
+        t = new address[](1);
+        t[0] = address(handler);
+    }
+
+    function invariant_zstats() public view {
+        if (handler.calls() > 200) revert InvariantBroken("stats", handler.calls(), handler.resolutions() * 1000000 + handler.gameCountX());
+    }
+
+    /// @notice The contract's balance equals what it owes: escrowed rewards + locked bonds + credits.
+    function invariant_balanceEqualsOwed() public view {
+        Refereed r = handler.protocol();
+        uint256 owed = r.totalEscrow() + r.totalBonds() + r.totalCredits();
+        if (address(r).balance != owed) revert InvariantBroken("balance == owed", address(r).balance, owed);
+    }
+
+    /// @notice A game has at most one outcome; clocks never run backwards; a finalized rollup never changes;
+    /// withdraw pays exactly the credit.
+    function invariant_historyProperties() public view {
+        if (handler.violations() != 0) revert InvariantBroken(handler.lastViolation(), handler.violations(), 0);
+    }
+}
