@@ -188,54 +188,96 @@ contract Refereed is ReentrancyGuard, Multicall {
 
     /// @notice A job parameter that must be non-zero (or fit its field) does not.
     error JobParamInvalid(JobField field);
+    /// @notice No job with this id.
     error UnknownJob(uint256 jobId);
+    /// @notice No rollup with this id (jobId << 64 | index).
     error UnknownRollup(uint256 rollupId);
+    /// @notice No game with this id.
     error UnknownGame(uint256 gameId);
+    /// @notice The job is not in the status the call needs.
     error JobNotInStatus(uint256 jobId, JobStatus expected, JobStatus actual);
+    /// @notice Only the job's requester may do this.
     error NotRequester(uint256 jobId, address caller, address requester);
+    /// @notice Only the job's trainer may do this.
     error NotTrainer(uint256 jobId, address caller, address trainer);
+    /// @notice Only the game's challenger may choose.
     error NotChallenger(uint256 gameId, address caller, address challenger);
+    /// @notice `msg.value` is not the exact bond.
     error WrongValue(uint256 expected, uint256 got);
+    /// @notice The caller has no VRF key in the registry.
     error KeyNotRegistered(address trainer);
     /// @notice The key must be registered in a block before the one that draws the nonce.
     error KeyTooFresh(address trainer, uint64 registeredBlock, uint64 currentBlock);
+    /// @notice Every step of the job is already in a rollup.
     error AllStepsSubmitted(uint256 jobId, uint64 stepsTotal);
+    /// @notice A rollup must start where the previous one ended.
     error StartStateMismatch(bytes32 expected, bytes32 got);
+    /// @notice The (startState, rollupRoot, endState) given do not hash to the rollup's commitment.
     error ClaimMismatch(uint256 rollupId, bytes32 commitment, bytes32 got);
+    /// @notice The rollup is not (or no longer) pending.
     error RollupNotPending(uint256 rollupId, RollupStatus status);
+    /// @notice The rollup's challenge window is over.
     error WindowClosed(uint256 rollupId, uint64 deadline, uint64 nowTs);
+    /// @notice The rollup's challenge window is not over yet.
     error WindowOpen(uint256 rollupId, uint64 deadline, uint64 nowTs);
+    /// @notice Games against the rollup are still being played.
     error GamesOpen(uint256 rollupId, uint32 openGames);
+    /// @notice Rollups finalize in order; `finalized` of the job's rollups are.
     error PredecessorNotFinalized(uint256 rollupId, uint64 finalized);
+    /// @notice The game is resolved: no move, no replay.
     error GameNotInProgress(uint256 gameId, GameStatus status);
+    /// @notice This leaf move belongs to another phase.
     error WrongPhase(uint256 gameId, Phase expected, Phase actual);
+    /// @notice A tree move (reveal, choose) outside a tree phase.
     error NotInTree(uint256 gameId, Phase actual);
+    /// @notice The move belongs to the other side (`toMove` is the side to move).
     error NotYourTurn(uint256 gameId, Side toMove);
+    /// @notice The side to move has exceeded its budget by `overBy` seconds: only `timeout` remains.
     error ClockExpired(uint256 gameId, uint64 overBy);
+    /// @notice The side to move still has `remaining` seconds.
     error ClockNotExpired(uint256 gameId, Side toMove, uint64 remaining);
+    /// @notice A reveal or a sibling list has the wrong number of hashes.
     error RevealLength(uint256 got, uint256 want);
+    /// @notice The revealed data does not hash to the committed node.
     error RevealMismatch(bytes32 expected, bytes32 computed);
+    /// @notice A padding position of a reveal is not the empty subtree of its height.
     error PaddingNotEmpty(uint256 index, uint256 height, bytes32 value);
+    /// @notice The chosen child lies in the padding (index >= the real width at its height).
     error PaddingChosen(uint256 index, uint256 width);
+    /// @notice The child index is not below the number of revealed children.
     error ChildOutOfRange(uint256 child, uint256 arity);
+    /// @notice A leaf preimage has the wrong byte length.
     error LeafLength(uint256 got, uint256 want);
+    /// @notice The iteration leaf names another step than its position in the rollup.
     error IterationStepMismatch(uint64 expected, uint64 got);
+    /// @notice The journal root must be zero exactly when the job has no dropout layers.
     error JournalRootInconsistent(uint32 dropoutLayers, bytes32 journalRoot);
+    /// @notice The job has no dropout layers: there is no journal to dispute.
     error NoJournal(uint256 gameId);
+    /// @notice The chosen element is not an element of the chunk.
     error ElementOutOfRange(uint256 element, uint256 numel);
+    /// @notice The caller has no credit.
     error NothingToWithdraw(address account);
+    /// @notice The payee refused the payment (its credit is restored by the revert).
     error TransferFailed(address account, uint256 amount);
+    /// @notice Job ids are 32-bit.
     error TooManyJobs();
 
     // =================================================================================================================
     // Events
     // =================================================================================================================
 
+    /// @notice A job was created and its reward escrowed.
     event JobCreated(uint256 indexed jobId, address indexed requester, JobParams params, uint256 reward);
+    /// @notice The requester withdrew an unaccepted job.
     event JobCancelled(uint256 indexed jobId);
+    /// @notice A trainer accepted the job with its key; the nonce was drawn.
     event JobAccepted(uint256 indexed jobId, address indexed trainer, bytes32 keyHash, bytes32 nonce);
+    /// @notice Every rollup of the job finalized.
     event JobCompleted(uint256 indexed jobId);
+    /// @notice A rollup was rejected: the job is dead from rollup `fromIndex` on.
     event JobTerminated(uint256 indexed jobId, uint64 fromIndex);
+    /// @notice A rollup was committed; the three roots are only here and in the callers' calldata.
     event RollupSubmitted(
         uint256 indexed jobId,
         uint256 indexed rollupId,
@@ -247,23 +289,38 @@ contract Refereed is ReentrancyGuard, Multicall {
         bytes32 endState,
         string traceURI
     );
+    /// @notice A rollup finalized; the trainer was credited `share`.
     event RollupFinalized(uint256 indexed rollupId, uint256 share);
+    /// @notice A rollup was rejected by game `gameId` (later rollups of the job are rejected with it).
     event RollupRejected(uint256 indexed rollupId, uint256 indexed gameId);
+    /// @notice A game was opened; games against the rollup may open until `deadline`.
     event GameOpened(uint256 indexed gameId, uint256 indexed rollupId, address indexed challenger, uint64 deadline);
     /// @notice Children revealed at a tree node: `nodes` are the 2^L descendants at height `height - L` of the node
     /// (`phase`, `height`, `index`); at a tree's root, `nodes[0]` is the top and the descendants follow.
     event Revealed(uint256 indexed gameId, Phase phase, uint256 height, uint256 index, bytes32[] nodes);
+    /// @notice The challenger chose the child at (`height`, `index`), hash `node`.
     event Chosen(uint256 indexed gameId, Phase phase, uint256 height, uint256 index, bytes32 node);
+    /// @notice The iteration leaf was revealed.
     event IterationRevealed(uint256 indexed gameId, uint64 iteration, uint64 step, bytes32 graphRoot, bytes32 journalRoot);
+    /// @notice The challenger chose the graph or the journal.
     event BranchChosen(uint256 indexed gameId, Branch branch);
+    /// @notice The node leaf was revealed; the game enters its output tensor of `numel` elements.
     event NodeRevealed(uint256 indexed gameId, uint32 nodeId, bytes32 tensorRoot, uint64 numel);
+    /// @notice A chunk was revealed (its bytes, for the challenger's choice).
     event ChunkRevealed(uint256 indexed gameId, uint64 chunkIndex, bytes chunk);
+    /// @notice The challenger chose the element to adjudicate.
     event ElementChosen(uint256 indexed gameId, uint64 element);
+    /// @notice A journal entry was revealed.
     event JournalEntryRevealed(uint256 indexed gameId, uint32 journalIndex, bytes entry);
+    /// @notice The one-step check ran.
     event Stepped(uint256 indexed gameId, address indexed caller, bool trainerValid);
+    /// @notice The side `loser` ran out of time by `overBy` seconds.
     event TimedOut(uint256 indexed gameId, Side loser, uint64 overBy);
+    /// @notice The game ended with `outcome`.
     event GameResolved(uint256 indexed gameId, uint256 indexed rollupId, GameStatus outcome);
+    /// @notice `account` may withdraw `amount` more.
     event Credited(address indexed account, uint256 amount, CreditReason reason);
+    /// @notice `account` was paid its credit.
     event Withdrawn(address indexed account, uint256 amount);
 
     // =================================================================================================================
@@ -561,10 +618,10 @@ contract Refereed is ReentrancyGuard, Multicall {
         _checkLeaf(g, leaf);
         (Job storage j,) = _rollup(g.rollupId);
         uint64 iteration = uint64(p.index());
-        uint64 step = uint64(bytes8(leaf[0:8]));
+        uint64 stepNo = uint64(bytes8(leaf[0:8]));
         uint64 want = uint64(uint64(g.rollupId) * j.rollupSteps + iteration);
         // INVARIANT: iteration i of a rollup is step firstStep + i (the index is bound by the tree's path bits).
-        if (step != want) revert IterationStepMismatch(want, step);
+        if (stepNo != want) revert IterationStepMismatch(want, stepNo);
         bytes32 graphRoot = bytes32(leaf[8:40]);
         bytes32 journalRoot = bytes32(leaf[40:72]);
         // INVARIANT: the journal exists iff the template has dropout layers (EMPTY_JOURNAL_ROOT = 0 otherwise).
@@ -575,7 +632,7 @@ contract Refereed is ReentrancyGuard, Multicall {
         g.graphRoot = graphRoot;
         g.journalRoot = journalRoot;
         g.pos = p.withRevealed();
-        emit IterationRevealed(gameId, iteration, step, graphRoot, journalRoot);
+        emit IterationRevealed(gameId, iteration, stepNo, graphRoot, journalRoot);
     }
 
     /// @notice The challenger disputes the iteration's graph or its dropout journal.

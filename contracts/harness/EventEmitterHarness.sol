@@ -20,6 +20,11 @@ contract EventEmitterHarness {
     /// @param sender the caller.
     error EventEmitterHarnessValueTooLarge(uint256 value, uint256 limit, address sender);
 
+    /// @notice Raised by `emitIfCount` when another call was counted first.
+    /// @param expected the count the caller saw.
+    /// @param actual the count when its call ran.
+    error EventEmitterHarnessStaleCount(uint256 expected, uint256 actual);
+
     /// @notice Values at or above this bound are refused by `emitValue`.
     uint256 public constant LIMIT = 1_000_000;
 
@@ -47,5 +52,17 @@ contract EventEmitterHarness {
     /// @param value echoed in the error.
     function rejectValue(uint256 value) external view {
         revert EventEmitterHarnessValueTooLarge(value, 0, msg.sender);
+    }
+
+    /// @notice `emitValue(value)` if `count` is still `expectedCount`: a call that passes simulation and reverts when
+    ///         another call is mined before it (lets the tests provoke a revert in a mined transaction).
+    /// @param expectedCount the count the caller saw.
+    /// @param value any value below `LIMIT`.
+    function emitIfCount(uint256 expectedCount, uint256 value) external {
+        // INVARIANT: nothing was counted since the caller looked.
+        if (count != expectedCount) revert EventEmitterHarnessStaleCount(expectedCount, count);
+        // INVARIANT: only values below LIMIT are emitted.
+        if (value >= LIMIT) revert EventEmitterHarnessValueTooLarge(value, LIMIT, msg.sender);
+        emit ValueEmitted(++count, value, msg.sender);
     }
 }

@@ -1,1 +1,6 @@
-export {};
+export * from "./store.js";
+export * from "./log.js";
+export * from "./metrics.js";
+export * from "./keys.js";
+export * from "./follower.js";
+export * from "./tx.js";

@@ -19,7 +19,7 @@ import { createReadStream } from "node:fs";
 import { lstat, mkdir, readFile, realpath, rename, stat, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, sep } from "node:path";
 import { TracePublishError } from "./errors.js";
 import {
   INDEX_FORMAT,
@@ -60,8 +60,11 @@ export interface TraceServer {
   /** `http://HOST:PORT` */
   readonly url: string;
   readonly port: number;
-  /** Snapshots trace `<dir>/<name>` as it is now (manifest + listed iterations) and serves it; see PublishedTrace. */
-  publish(name: string): Promise<PublishedTrace>;
+  /**
+   * Snapshots trace `<dir>/<name>` as it is now (manifest + listed iterations) and serves it; see PublishedTrace.
+   * Takes the trace's name, or its absolute directory path if that lies directly in `dir`.
+   */
+  publish(nameOrPath: string): Promise<PublishedTrace>;
   /** Stops listening and drops open connections. */
   close(): Promise<void>;
 }
@@ -180,7 +183,14 @@ export async function startTraceServer(opts: TraceServerOptions): Promise<TraceS
     return h;
   }
 
-  async function doPublish(name: string): Promise<PublishedTrace> {
+  async function doPublish(nameOrPath: string): Promise<PublishedTrace> {
+    let name = nameOrPath;
+    if (isAbsolute(nameOrPath)) {
+      // an absolute trace directory is accepted if it sits directly in the root
+      const real = await realpath(nameOrPath).catch(() => nameOrPath);
+      if (dirname(real) !== root) throw new TracePublishError(nameOrPath, `not a directory directly inside the trace root ${root}`);
+      name = basename(real);
+    }
     if (!TRACE_NAME_RE.test(name)) throw new TracePublishError(name, "not a valid trace name (one path segment of [A-Za-z0-9._-], no leading dot)");
     const traceDir = join(root, name);
     const real = await realpath(traceDir).catch((err: unknown) => {
@@ -324,8 +334,8 @@ export async function startTraceServer(opts: TraceServerOptions): Promise<TraceS
   return {
     url: baseUrl,
     port,
-    publish(name: string): Promise<PublishedTrace> {
-      const p = publishing.then(() => doPublish(name));
+    publish(nameOrPath: string): Promise<PublishedTrace> {
+      const p = publishing.then(() => doPublish(nameOrPath));
       publishing = p.catch(() => undefined);
       return p;
     },

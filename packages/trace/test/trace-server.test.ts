@@ -127,7 +127,7 @@ test("after a new rollup the trainer republishes; older URIs keep resolving, als
   const s1 = await startTraceServer({ dir: root });
   const first = await s1.publish("g");
   await w.steps(2);
-  const second = await s1.publish("g");
+  const second = await s1.publish(join(root, "g")); // the directory path works as well as the name
   assert.notEqual(first.indexHash, second.indexHash);
   assert.equal(first.index.iterations.length, 2);
   assert.equal(second.index.iterations.length, 4);
@@ -224,6 +224,7 @@ test("path traversal attempts are refused and never reach a file outside the pub
   // publish() only takes a trace name inside the root
   await assert.rejects(server.publish("../secret"), TracePublishError);
   await assert.rejects(server.publish("."), TracePublishError);
+  await assert.rejects(server.publish(tmpdir()), /not a directory directly inside the trace root/);
   const outside = mkdtempSync(join(tmpdir(), "refereed-outside-"));
   t.after(() => rmSync(outside, { recursive: true, force: true }));
   mkdirSync(join(outside, "t"));
