@@ -357,7 +357,8 @@ export function iterationElements(t: GraphTemplate): number {
 
 /**
  * The SPEC §7 descriptor of every node (opcode, numel, rows, cols, inputs, u32 attributes): shape [R, C] gives
- * rows R, cols C; a vector [N] gives rows N, cols 1. Attributes: param [param id]; dropout / dropout_bwd
+ * rows R, cols C; a vector [N] gives rows N, cols 1. Attributes: param [param id, param count, update node id];
+ * dropout / dropout_bwd
  * [layer, num, den]; momentum [bits(mu), param]; sgd [bits(lr), param]; other ops none.
  */
 export function templateDescriptors(t: GraphTemplate): NodeDescriptor[] {
@@ -367,7 +368,9 @@ export function templateDescriptors(t: GraphTemplate): NodeDescriptor[] {
     let attrs: number[] = [];
     switch (n.op) {
       case "param":
-        attrs = [n.attrs.param!];
+        // the PARAM link is checked from the descriptor alone: the state tree has `param count` leaves, and in
+        // iteration i > 0 the value is the output of `update node id` in iteration i − 1 (docs/GAME.md, SPEC §7)
+        attrs = [n.attrs.param!, t.params.length, t.updateOf[n.attrs.param!]!];
         break;
       case "dropout":
       case "dropout_bwd":
