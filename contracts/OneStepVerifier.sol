@@ -44,13 +44,14 @@ contract OneStepPrimitives {
 ///
 /// | op | rule |
 /// |---|---|
-/// | param | iteration 0: the node's tensor root == leaf `param` of `ctx.startState`; else == the tensor root of the
-/// |       | param's update node in iteration i − 1 (opened through `ctx.rollupRoot`) |
+/// | param | attrs [param id p, param count P, update node u]. Iteration 0: the node's tensor root == leaf p of
+/// |       | `ctx.startState` (a state tree of P leaves); else == the tensor root of node u in iteration i − 1 (opened
+/// |       | through `ctx.rollupRoot`) |
 /// | data_x, data_y | the example the schedule (LibSchedule) names for (nonce, N, B, step, row), opened against
 /// |       | `ctx.datasetRoot`: pixel bits exactly / float32(label) exactly |
 /// | linear, matmul_nt, row_sum | SPEC §6.1 on contiguous rows (linear: K + 1 terms with the bias) |
 /// | momentum, sgd | SPEC §6.1 with 2 terms (mu·v + 1·g, 1·w + (−lr)·g); in the rollup's LAST iteration the node's
-/// |       | tensor root must ALSO equal leaf `param` of `ctx.endState` (END-STATE link), else the trainer loses |
+/// |       | tensor root must ALSO equal leaf p of `ctx.endState` (END-STATE link, SPEC §7), else the trainer loses |
 /// | transpose | bit-equal to a[j][i] |
 /// | relu / relu_bwd | SPEC §6.2 relu / z > 0 ? copy of g (§6.2) : exactly ±0 |
 /// | dropout, dropout_bwd | journal entry of the layer: layerId, x == the context computed here, the VRF proof verifies
@@ -66,18 +67,20 @@ contract OneStepPrimitives {
 /// shapes, a node that is not what a rule needs). A revert in the one-step phase means that nobody could take the
 /// step: the game is then decided by the trainer's clock (Refereed.step).
 ///
-/// Template rules this verifier relies on. The engine's `mlpTemplate` (packages/engine/src/graph.ts) satisfies all of
-/// them; a template that breaks one can make honest steps revert, never make a wrong verdict:
-///  - T1 parameters are the template's first nodes: node k < P is PARAM with param id k, node P is not a PARAM. The
-///       state trees (kind 0x15) have length P; P is proven by opening nodes P − 1 and P (`ParamCount`). (The state
-///       root binds its length, so no other P could open it anyway; pinning P to the template also makes a state
-///       root of another length unopenable, so a trainer with such an end state loses on its clock.)
-///  - T2 each parameter p has exactly one update node (opcode sgd or momentum with attrs [bits, p]) of p's shape.
-///  - T3 the batch size B is the row count of the template's DATA_X node (its descriptor is opened where B is needed).
-///  - T4 journal ordinal k holds dropout layer k + 1, whose forward node is the one DROPOUT node with attrs[0] = k + 1.
+/// Template rules this verifier relies on (checked on every node it opens; the engine's `mlpTemplate`,
+/// packages/engine/src/graph.ts, satisfies all of them):
+///  - T1 a PARAM descriptor's attrs are [param id p, param count P, update node u] (SPEC §7): the state trees (kind
+///       0x15) have P leaves, and u is an sgd/momentum node of parameter p (attrs[1] = p) with p's element count.
+///       For the END-STATE link of an update node, the proof opens the PARAM node that names it (attrs[0] = the
+///       update's param id, attrs[2] = the update node): its P is the end state's length. (The state root binds its
+///       length, so no other P could open it; pinning P to the template also makes a state root of another length
+///       unopenable, so a trainer with such an end state loses on its clock.)
+///  - T2 the batch size B is the row count of the template's DATA_X node (its descriptor is opened where B is needed).
+///  - T3 journal ordinal k holds dropout layer k + 1, whose forward node is the one DROPOUT node with attrs[0] = k + 1.
+/// A template that breaks one of them makes the steps that need it revert (`TemplateNodeUnexpected`, `TemplateShape`).
 ///
-/// StepContext has no batch size and no parameter count; both are derived from the template (T1, T3) as above.
-/// `toleranceProfile` must be 0 (the rules of SPEC v1).
+/// StepContext has no batch size and no parameter count: B comes from the template (T2), P from PARAM descriptors
+/// (T1). `toleranceProfile` must be 0 (the rules of SPEC v1).
 ///
 /// Gas (bench/results/gas.json, `step.<op>`; scripts in packages/adjudication): see the package README.
 contract OneStepVerifier is IOneStepVerifier {
@@ -110,7 +113,7 @@ contract OneStepVerifier is IOneStepVerifier {
     error TemplateArity(uint256 nodeId, uint16 opcode, uint256 inputs, uint256 attrs);
     /// @notice The shapes of node `nodeId` and its input/linked node `otherNode` are inconsistent for the op.
     error TemplateShape(uint256 nodeId, uint256 otherNode);
-    /// @notice Node `nodeId` (opcode `opcode`) is not the node the rule needs (`TemplateRule` T1..T4 of the NatSpec).
+    /// @notice Node `nodeId` (opcode `opcode`) is not the node the rule needs (template rule T1..T3 of the contract NatSpec).
     error TemplateNodeUnexpected(uint256 nodeId, uint16 opcode, uint8 rule);
     /// @notice The proof carries `got` input openings; the node has `want` inputs.
     error InputCount(uint256 nodeId, uint256 got, uint256 want);
@@ -144,8 +147,9 @@ contract OneStepVerifier is IOneStepVerifier {
 
     /// @notice The proof of `verifyElement`: `abi.encode(ElementProof)`.
     /// @dev `inputs[k]` opens `node.inputs[k]`. `link` is per op:
-    ///  - PARAM: iteration 0: abi.encode(ParamCount, StateLeaf) from ctx.startState; else abi.encode(PrevLink)
-    ///  - SGD / MOMENTUM: in the rollup's last iteration abi.encode(ParamCount, StateLeaf) from ctx.endState, else empty
+    ///  - PARAM: iteration 0: abi.encode(StateLeaf) from ctx.startState; else abi.encode(PrevLink)
+    ///  - SGD / MOMENTUM: in the rollup's last iteration abi.encode(TemplateLeaf paramNode, StateLeaf) from
+    ///    ctx.endState (paramNode: the PARAM node naming this update node, rule T1), else empty
     ///  - DATA_X / DATA_Y: abi.encode(DatasetOpening)
     ///  - DROPOUT / DROPOUT_BWD: abi.encode(SeedOpening, bytes entry, bytes32[] journalProof)
     ///  - every other op: empty
@@ -163,21 +167,15 @@ contract OneStepVerifier is IOneStepVerifier {
         bytes32[] proof;
     }
 
-    /// @notice The parameter count P (rule T1): `last` is node P − 1 (a PARAM with param id P − 1), `next` node P (not
-    /// a PARAM).
-    struct ParamCount {
-        TemplateLeaf last;
-        TemplateLeaf next;
-    }
-
     /// @notice A parameter's tensor root in a state tree (leaf = param id) and its proof.
     struct StateLeaf {
         bytes32 paramRoot;
         bytes32[] proof;
     }
 
-    /// @notice The param's update node (rule T2) in the previous iteration: its descriptor, the previous iteration's
-    /// 72-byte leaf in the rollup tree, and the update node's tensor root in that iteration's graph tree.
+    /// @notice The param's update node (named by the PARAM descriptor, rule T1) in the previous iteration: its
+    /// descriptor, the previous iteration's 72-byte leaf in the rollup tree, and the update node's tensor root in that
+    /// iteration's graph tree.
     struct PrevLink {
         TemplateLeaf update;
         bytes iterationLeaf;
@@ -192,7 +190,7 @@ contract OneStepVerifier is IOneStepVerifier {
         bytes32[] proof;
     }
 
-    /// @notice What a dropout seed check needs besides the entry: the DATA_X node (rule T3, for the batch id) and the
+    /// @notice What a dropout seed check needs besides the entry: the DATA_X node (rule T2, for the batch id) and the
     /// trainer's 256-byte BLS public key (checked against ctx.trainerKeyHash).
     struct SeedOpening {
         TemplateLeaf dataX;
@@ -200,7 +198,7 @@ contract OneStepVerifier is IOneStepVerifier {
     }
 
     /// @notice The proof of `verifyJournalEntry`: `abi.encode(JournalProof)`; `dropout` is the layer's forward DROPOUT
-    /// node (rule T4), for its layer id and element count.
+    /// node (rule T3), for its layer id and element count.
     struct JournalProof {
         TemplateLeaf dropout;
         SeedOpening seed;
@@ -257,7 +255,7 @@ contract OneStepVerifier is IOneStepVerifier {
 
     /// @notice Adjudicates journal entry `ctx.journalIndex` (opened against ctx.journalRoot by the game).
     /// @dev `proof` = abi.encode(JournalProof). The trainer's entry is valid iff its layerId is the layer of the
-    /// ordinal (rule T4), x == LibBlsVrf.context(specHash, step, batchId, nonce, layerId) computed here (batchId = step
+    /// ordinal (rule T3), x == LibBlsVrf.context(specHash, step, batchId, nonce, layerId) computed here (batchId = step
     /// mod floor(datasetSize / B)), the VRF proof pi verifies for the registered key, y == sha256(pi), and n is the
     /// dropout node's element count. `maskHash` and `qHash` are VDO's fields for off-chain auditors and are NOT checked
     /// on-chain: the mask hash would need the PRG of all n elements (n/8 SHA-256 blocks plus n byte writes, about
@@ -275,9 +273,9 @@ contract OneStepVerifier is IOneStepVerifier {
         if (entry.length != JOURNAL_ENTRY_BYTES) revert ProofFieldLength(2, entry.length, JOURNAL_ENTRY_BYTES);
         uint256 layer = uint256(ctx.journalIndex) + 1;
         LibTemplate.Node memory d = _openTemplateLeaf(ctx, p.dropout);
-        // INVARIANT (T4): the named node is the forward dropout node of the ordinal's layer.
+        // INVARIANT (T3): the named node is the forward dropout node of the ordinal's layer.
         if (d.opcode != LibTemplate.OP_DROPOUT || d.attrs.length != 3 || d.attrs[0] != layer) {
-            revert TemplateNodeUnexpected(p.dropout.nodeId, d.opcode, 4);
+            revert TemplateNodeUnexpected(p.dropout.nodeId, d.opcode, 3);
         }
         (bool ok,) = _checkSeed(ctx, layer, p.seed, entry);
         if (!ok) return false;
@@ -288,63 +286,47 @@ contract OneStepVerifier is IOneStepVerifier {
     // PARAM and the state links
     // =================================================================================================================
 
-    /// @dev attrs = [param id]. The verdict compares tensor roots (equal roots ⇔ equal tensors): the trainer copies the
-    /// previous update's output bit for bit, so an honest param always has the linked root.
+    /// @dev attrs = [param id, param count, update node] (rule T1). The verdict compares tensor roots (equal roots ⇔
+    /// equal tensors): the trainer copies the previous update's output bit for bit, so an honest param always has the
+    /// linked root.
     function _param(StepContext calldata ctx, LibTemplate.Node memory node, bytes memory link)
         private
         view
         returns (bool)
     {
-        if (node.inputs.length != 0 || node.attrs.length != 1) _arity(ctx, node);
-        uint256 paramId = node.attrs[0];
-        bytes32 linked;
-        if (ctx.iteration == 0) {
-            (ParamCount memory pc, StateLeaf memory sl) = abi.decode(link, (ParamCount, StateLeaf));
-            linked = _stateLeaf(ctx, ctx.startState, paramId, pc, sl);
-        } else {
-            linked = _previousUpdateRoot(ctx, node, paramId, abi.decode(link, (PrevLink)));
-        }
+        if (node.inputs.length != 0 || node.attrs.length != 3) _arity(ctx, node);
+        bytes32 linked = ctx.iteration == 0
+            ? _stateLeaf(ctx.startState, node.attrs[1], node.attrs[0], abi.decode(link, (StateLeaf)))
+            : _previousUpdateRoot(ctx, node, abi.decode(link, (PrevLink)));
         if (!LibFloat32.isFinite(ctx.elementBits)) return false;
         return linked == ctx.tensorRoot;
     }
 
-    /// @dev Leaf `paramId` of the state tree `stateRoot` (kind 0x15, length P from the template, rule T1).
-    function _stateLeaf(
-        StepContext calldata ctx,
-        bytes32 stateRoot,
-        uint256 paramId,
-        ParamCount memory pc,
-        StateLeaf memory sl
-    ) private view returns (bytes32) {
-        uint256 count = pc.next.nodeId;
-        LibTemplate.Node memory last = _openTemplateLeaf(ctx, pc.last);
-        LibTemplate.Node memory next = _openTemplateLeaf(ctx, pc.next);
-        // INVARIANT (T1): node P − 1 is the last PARAM (param id P − 1) and node P is not a PARAM.
-        if (
-            count == 0 || pc.last.nodeId != count - 1 || last.opcode != LibTemplate.OP_PARAM || last.attrs.length != 1
-                || last.attrs[0] != count - 1
-        ) revert TemplateNodeUnexpected(pc.last.nodeId, last.opcode, 1);
-        if (next.opcode == LibTemplate.OP_PARAM) revert TemplateNodeUnexpected(count, next.opcode, 1);
+    /// @dev Leaf `paramId` of the state tree `stateRoot` of `count` leaves (kind 0x15).
+    function _stateLeaf(bytes32 stateRoot, uint256 count, uint256 paramId, StateLeaf memory sl)
+        private
+        view
+        returns (bytes32)
+    {
         if (!LibMerkle.verify(
                 LibMerkle.KIND_STATE, count, stateRoot, paramId, abi.encodePacked(sl.paramRoot), sl.proof
             )) revert OpeningInvalid(Opening.StateLeaf, paramId);
         return sl.paramRoot;
     }
 
-    /// @dev The tensor root of parameter `paramId`'s update node (rule T2) in iteration ctx.iteration − 1.
-    function _previousUpdateRoot(
-        StepContext calldata ctx,
-        LibTemplate.Node memory node,
-        uint256 paramId,
-        PrevLink memory l
-    ) private view returns (bytes32) {
+    /// @dev The tensor root of the param's update node (attrs[2], rule T1) in iteration ctx.iteration − 1.
+    function _previousUpdateRoot(StepContext calldata ctx, LibTemplate.Node memory node, PrevLink memory l)
+        private
+        view
+        returns (bytes32)
+    {
         LibTemplate.Node memory u = _openTemplateLeaf(ctx, l.update);
-        // INVARIANT (T2): the named node updates this parameter.
+        // INVARIANT (T1): the opened node is the one the descriptor names, and it updates this parameter.
         if (
-            (u.opcode != LibTemplate.OP_SGD && u.opcode != LibTemplate.OP_MOMENTUM) || u.attrs.length != 2
-                || u.attrs[1] != paramId
-        ) revert TemplateNodeUnexpected(l.update.nodeId, u.opcode, 2);
-        // INVARIANT (T2): of the parameter's shape (else no honest root could ever match).
+            l.update.nodeId != node.attrs[2] || (u.opcode != LibTemplate.OP_SGD && u.opcode != LibTemplate.OP_MOMENTUM)
+                || u.attrs.length != 2 || u.attrs[1] != node.attrs[0]
+        ) revert TemplateNodeUnexpected(l.update.nodeId, u.opcode, 1);
+        // INVARIANT (T1): of the parameter's shape (else no honest root could ever match).
         if (u.numel != node.numel) revert TemplateShape(ctx.nodeId, l.update.nodeId);
         // INVARIANT: the 72-byte iteration leaf u64be(step) || graphRoot || journalRoot.
         if (l.iterationLeaf.length != ITERATION_LEAF_BYTES) {
@@ -449,8 +431,14 @@ contract OneStepVerifier is IOneStepVerifier {
         if (node.inputs.length != 2 || node.attrs.length != 2) _arity(ctx, node);
         bool endOk = true;
         if (ctx.iteration + 1 == ctx.iterations) {
-            (ParamCount memory pc, StateLeaf memory sl) = abi.decode(p.link, (ParamCount, StateLeaf));
-            endOk = _stateLeaf(ctx, ctx.endState, node.attrs[1], pc, sl) == ctx.tensorRoot;
+            (TemplateLeaf memory pl, StateLeaf memory sl) = abi.decode(p.link, (TemplateLeaf, StateLeaf));
+            LibTemplate.Node memory pn = _openTemplateLeaf(ctx, pl);
+            // INVARIANT (T1): a PARAM node of this parameter that names this node as its update; its count is P.
+            if (
+                pn.opcode != LibTemplate.OP_PARAM || pn.attrs.length != 3 || pn.attrs[0] != node.attrs[1]
+                    || pn.attrs[2] != ctx.nodeId
+            ) revert TemplateNodeUnexpected(pl.nodeId, pn.opcode, 1);
+            endOk = _stateLeaf(ctx.endState, pn.attrs[1], node.attrs[1], sl) == ctx.tensorRoot;
         } else if (p.link.length != 0) {
             revert UnexpectedLink(ctx.nodeId);
         }
@@ -520,7 +508,7 @@ contract OneStepVerifier is IOneStepVerifier {
     }
 
     /// @dev dropout [x] / dropout_bwd [g], attrs [layer, num, den]: the layer's journal entry (ordinal layer − 1, rule
-    /// T4) must be the VRF record the job fields force (`_checkSeed`), then SPEC §5.3 with the PRG keep bit of e.
+    /// T3) must be the VRF record the job fields force (`_checkSeed`), then SPEC §5.3 with the PRG keep bit of e.
     function _dropout(StepContext calldata ctx, LibTemplate.Node memory node, ElementProof memory p)
         private
         view
@@ -535,7 +523,7 @@ contract OneStepVerifier is IOneStepVerifier {
         return LibTolerance.checkDropout(keep, node.attrs[1], node.attrs[2], x, ctx.elementBits);
     }
 
-    /// @dev Opens the journal entry of dropout layer `layer` (ordinal layer − 1, rule T4) from `link` =
+    /// @dev Opens the journal entry of dropout layer `layer` (ordinal layer − 1, rule T3) from `link` =
     /// abi.encode(SeedOpening, bytes entry, bytes32[] journalProof) and checks it (`_checkSeed`).
     function _layerSeed(StepContext calldata ctx, uint256 layer, bytes memory link)
         private
@@ -544,7 +532,7 @@ contract OneStepVerifier is IOneStepVerifier {
     {
         (SeedOpening memory s, bytes memory entry, bytes32[] memory journalProof) =
             abi.decode(link, (SeedOpening, bytes, bytes32[]));
-        // INVARIANT (T4): layer ℓ >= 1 has its entry at ordinal ℓ − 1 of the journal.
+        // INVARIANT (T3): layer ℓ >= 1 has its entry at ordinal ℓ − 1 of the journal.
         if (layer == 0 || layer > ctx.dropoutLayers) revert DropoutLayerInvalid(layer, ctx.dropoutLayers);
         if (entry.length != JOURNAL_ENTRY_BYTES) revert ProofFieldLength(2, entry.length, JOURNAL_ENTRY_BYTES);
         if (!LibMerkle.verify(
@@ -644,8 +632,8 @@ contract OneStepVerifier is IOneStepVerifier {
         // INVARIANT: the VRF is checked against the key the trainer registered (with a proof of possession).
         if (keyHash != ctx.trainerKeyHash) revert TrainerKeyMismatch(ctx.trainerKeyHash, keyHash);
         LibTemplate.Node memory dx = _openTemplateLeaf(ctx, s.dataX);
-        // INVARIANT (T3): the batch size is the DATA_X node's row count.
-        if (dx.opcode != LibTemplate.OP_DATA_X) revert TemplateNodeUnexpected(s.dataX.nodeId, dx.opcode, 3);
+        // INVARIANT (T2): the batch size is the DATA_X node's row count.
+        if (dx.opcode != LibTemplate.OP_DATA_X) revert TemplateNodeUnexpected(s.dataX.nodeId, dx.opcode, 2);
         if (_be(entry, 0, 4) != layer) return (false, 0);
         uint256 batchId = LibSchedule.batchId(ctx.datasetSize, dx.rows, ctx.step);
         bytes32 x = LibBlsVrf.context(ctx.specHash, ctx.step, uint64(batchId), ctx.nonce, uint32(layer));

@@ -3,7 +3,7 @@
  * journal entry, the `StepContext` the game establishes and the `proof` bytes the verifier decodes.
  *
  * The layouts mirror the Solidity structs one for one (`ElementProof`, `TensorOpening`, `TemplateLeaf`,
- * `ParamCount`, `StateLeaf`, `PrevLink`, `DatasetOpening`, `SeedOpening`, `JournalProof`); the element ranges each
+ * `StateLeaf`, `PrevLink`, `DatasetOpening`, `SeedOpening`, `JournalProof`); the element ranges each
  * rule reads are derived from the template descriptors exactly as the contract derives them, so the openings
  * always fit. The builder proves whatever the source holds: for an honest trace the verifier answers true, for a
  * cheating one it answers false at the element the audit names.
@@ -175,11 +175,6 @@ export interface TemplateLeaf {
   proof: Hex[];
 }
 
-export interface ParamCount {
-  last: TemplateLeaf;
-  next: TemplateLeaf;
-}
-
 export interface StateLeaf {
   paramRoot: Hex;
   proof: Hex[];
@@ -206,7 +201,8 @@ export interface SeedOpening {
 /** The link of an element proof, by kind (see ElementProof in OneStepVerifier.sol). */
 export type Link =
   | { kind: "none" }
-  | { kind: "state"; count: ParamCount; leaf: StateLeaf }
+  | { kind: "startState"; leaf: StateLeaf }
+  | { kind: "endState"; paramNode: TemplateLeaf; leaf: StateLeaf }
   | { kind: "previous"; prev: PrevLink }
   | { kind: "dataset"; example: DatasetOpening }
   | { kind: "seed"; seed: SeedOpening; entry: Hex; journalProof: Hex[] };
@@ -242,7 +238,6 @@ const tensorOpeningAbi = {
     { name: "chunkProof", type: "bytes32[]" },
   ],
 } as const;
-const paramCountAbi = { type: "tuple", components: [{ name: "last", ...templateLeafAbi }, { name: "next", ...templateLeafAbi }] } as const;
 const stateLeafAbi = { type: "tuple", components: [{ name: "paramRoot", type: "bytes32" }, { name: "proof", type: "bytes32[]" }] } as const;
 const prevLinkAbi = {
   type: "tuple",
@@ -274,8 +269,10 @@ export function encodeLink(l: Link): Hex {
   switch (l.kind) {
     case "none":
       return "0x";
-    case "state":
-      return encodeAbiParameters([paramCountAbi, stateLeafAbi] as readonly AbiParameter[], [l.count, l.leaf]);
+    case "startState":
+      return encodeAbiParameters([stateLeafAbi] as readonly AbiParameter[], [l.leaf]);
+    case "endState":
+      return encodeAbiParameters([templateLeafAbi, stateLeafAbi] as readonly AbiParameter[], [l.paramNode, l.leaf]);
     case "previous":
       return encodeAbiParameters([prevLinkAbi] as readonly AbiParameter[], [l.prev]);
     case "dataset":
@@ -391,7 +388,7 @@ export class ProofBuilder {
     let link: Link = { kind: "none" };
     switch (name) {
       case "param":
-        link = this.paramLink(step, d.attrs[0]!);
+        link = this.paramLink(step, d);
         break;
       case "data_x":
       case "data_y":
@@ -422,7 +419,7 @@ export class ProofBuilder {
       case "momentum":
       case "sgd":
         ranges = d.inputs.map((_, k) => single(k, e));
-        if (step === this.src.firstStep + this.src.count - 1) link = this.stateLink(this.endTree, this.src.endStateLeaves, d.attrs[1]!);
+        if (step === this.src.firstStep + this.src.count - 1) link = this.endStateLink(node, d.attrs[1]!);
         break;
       case "dropout":
       case "dropout_bwd":
@@ -471,11 +468,11 @@ export class ProofBuilder {
 
   // ─────────────────────────────────────────── links ──────────────────────────────────────────────────────────────
 
-  private paramLink(step: number, paramId: number): Link {
-    if (step === this.src.firstStep) return this.stateLink(this.startTree, this.src.startStateLeaves, paramId);
+  /** PARAM attrs [param id, param count, update node] (SPEC §7). */
+  private paramLink(step: number, d: NodeDescriptor): Link {
+    const [paramId, , u] = d.attrs as [number, number, number];
+    if (step === this.src.firstStep) return { kind: "startState", leaf: this.stateLeaf(this.startTree, this.src.startStateLeaves, paramId) };
     const prev = this.trees(step - 1);
-    const u = this.template.updateOf[paramId];
-    if (u === undefined) throw new ProofBuilderError("param", `parameter ${paramId} has no update node`);
     return {
       kind: "previous",
       prev: {
@@ -488,15 +485,17 @@ export class ProofBuilder {
     };
   }
 
-  private stateLink(tree: MerkleTree, leaves: readonly Uint8Array[], paramId: number): Link {
-    const p = this.template.params.length;
+  /** END-STATE: the PARAM node that names `updateNode` as its update, and the end state's leaf. */
+  private endStateLink(updateNode: number, paramId: number): Link {
+    const pn = this.descriptors.findIndex((x) => x.opcode === Opcode.param && x.attrs[0] === paramId && x.attrs[2] === updateNode);
+    if (pn < 0) throw new ProofBuilderError("end state", `no PARAM node names node ${updateNode} as the update of parameter ${paramId}`);
+    return { kind: "endState", paramNode: this.templateLeaf(pn), leaf: this.stateLeaf(this.endTree, this.src.endStateLeaves, paramId) };
+  }
+
+  private stateLeaf(tree: MerkleTree, leaves: readonly Uint8Array[], paramId: number): StateLeaf {
     const leaf = leaves[paramId];
     if (!leaf) throw new ProofBuilderError("state", `the state has no parameter ${paramId} (${leaves.length} leaves)`);
-    return {
-      kind: "state",
-      count: { last: this.templateLeaf(p - 1), next: this.templateLeaf(p) },
-      leaf: { paramRoot: hex(leaf), proof: hexes(tree.proof(paramId).siblings) },
-    };
+    return { paramRoot: hex(leaf), proof: hexes(tree.proof(paramId).siblings) };
   }
 
   private dataLink(step: number, d: NodeDescriptor, element: number): Link {

@@ -41,6 +41,7 @@ describe("OneStepVerifier: every adversary of the engine loses at the element th
       }
       assert.ok(!r.ok, `${kind}: the audit finds the cheat`);
       const v = r.violation;
+      t.diagnostic(`audit: ${v.nodeName} (${v.op}) element ${v.element}, ${v.reason}: ${v.detail}`);
       assert.equal(v.step, CHEAT_STEP);
       assert.equal(v.nodeName, trace.adversary!.expectedNode);
       if (v.reason !== "journal") {
@@ -57,6 +58,7 @@ describe("OneStepVerifier: every adversary of the engine loses at the element th
       const y = it.journal[ordinal]!.y;
       const bad = [...out.keys()].find((e) => !checkDropoutElement(y, layer, e, bitsOf(x[e]!), bitsOf(out[e]!)).ok);
       assert.ok(bad !== undefined, `${kind}: some element contradicts the PRG mask`);
+      t.diagnostic(`on-chain: journal entry valid; dropout element ${bad} contradicts the PRG keep bit`);
       assert.equal(await elementVerdict(b, { step: v.step, node: layer.node, element: bad }), false, `${kind}: dropout element ${bad}`);
       // and the audit's own element gets the verdict the reference rule gives
       const atAudit = checkDropoutElement(y, layer, v.element, bitsOf(x[v.element]!), bitsOf(out[v.element]!)).ok;

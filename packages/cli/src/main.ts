@@ -26,17 +26,9 @@ export const EXIT_OK = 0;
 export const EXIT_VERIFICATION_FAILED = 1;
 export const EXIT_USAGE = 2;
 
-/** A bad command line: names the argument, exits with code 2. */
-export class UsageError extends Error {
-  constructor(
-    readonly argument: string | undefined,
-    message: string,
-    readonly help?: string,
-  ) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
+export { UsageError } from "./errors.js";
+import { cmdChain, cmdDeploy, cmdJob, cmdStatus } from "./protocol.js";
+import { UsageError } from "./errors.js";
 
 export interface Io {
   out(line: string): void;
@@ -57,6 +49,11 @@ commands:
   vrf keygen  generate a BLS12-381 VRF key (sk, pk, proof of possession)
   vrf eval    evaluate the VRF on a context: x, pi, y
   vrf verify  verify a VRF proof: prints y, or the failure reason (exit 1)
+  chain       start a local JSON-RPC chain on 127.0.0.1
+  deploy      deploy the protocol contracts (deployments/<network>.json)
+  job spec    write a job spec for the MNIST MLP with dropout
+  job create  create a job on-chain from a spec, escrowing the reward
+  status      jobs, rollups, games, clocks and credits as tables
 
 Run 'refereed <command> --help' for the options of a command.`;
 
@@ -277,6 +274,14 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
     switch (cmd) {
       case "mask":
         return cmdMask(rest, io);
+      case "chain":
+        return await cmdChain(rest, io);
+      case "deploy":
+        return await cmdDeploy(rest, io);
+      case "job":
+        return await cmdJob(rest, io);
+      case "status":
+        return await cmdStatus(rest, io);
       case "vrf":
         return cmdVrf(rest, io);
       case "--help":
@@ -295,6 +300,10 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
       if (e.help) io.err(`\n${e.help.split("\n")[0]}\n(run with --help for details)`);
       return EXIT_USAGE;
     }
-    throw e;
+    // anything else (RPC unreachable, a revert, a bad key file): one clear line, non-zero exit, no stack trace
+    const err = e as Error & { shortMessage?: string; details?: string };
+    io.err(`error: ${err.shortMessage ?? err.message}${err.details ? ` (${err.details})` : ""}`);
+    if (process.env.REFEREED_DEBUG) io.err(String(err.stack));
+    return EXIT_VERIFICATION_FAILED;
   }
 }

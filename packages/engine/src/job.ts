@@ -5,6 +5,8 @@
  */
 import { fromHex, sha256, toHex, utf8, type Hex } from "@refereed/core";
 import { ConfigError } from "./errors.js";
+import { stateRootOf } from "./commit.js";
+import { initState } from "./init.js";
 import { canonicalJson, mlpTemplate, templateHash, templateRoot, type GraphTemplate, type MlpConfig } from "./graph.js";
 
 export interface JobSpec {
@@ -80,5 +82,34 @@ export function makeJobSpec(i: JobSpecInput): JobSpec {
     initSeed: toHex(i.initSeed),
     vrfKey: toHex(i.vrfKey),
     seedScheme: i.seedScheme,
+  };
+}
+
+/**
+ * The fields of a job the contract stores, implied by a spec (docs/GAME.md §1): everything a one-step check opens
+ * against. Pure computation; the caller adds the economic parameters (window, clocks, bonds, reward).
+ */
+export interface OnchainJobFields {
+  readonly specHash: Hex;
+  readonly templateRoot: Hex;
+  readonly initialState: Hex;
+  readonly datasetRoot: Hex;
+  readonly datasetSize: number;
+  readonly nodeCount: number;
+  readonly dropoutLayers: number;
+  readonly stepsTotal: number;
+}
+
+export function onchainJobFields(spec: JobSpec): OnchainJobFields {
+  const template = mlpTemplate(spec.model);
+  return {
+    specHash: specHashHex(spec),
+    templateRoot: spec.templateRoot,
+    initialState: toHex(stateRootOf(initState(template, fromHex(spec.initSeed, 32, "initSeed")))),
+    datasetRoot: spec.datasetRoot,
+    datasetSize: spec.trainExamples,
+    nodeCount: template.nodes.length,
+    dropoutLayers: template.dropout.length,
+    stepsTotal: spec.steps,
   };
 }
