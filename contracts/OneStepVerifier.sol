@@ -12,24 +12,39 @@ import {LibBlsVrf} from "./lib/LibBlsVrf.sol";
 import {LibSchedule} from "./lib/LibSchedule.sol";
 
 /// @title OneStepPrimitives
-/// @notice The SPEC §6.4 rules (LibTranscendental) and the VRF check (LibBlsVrf) behind an external call: deployed by
-/// OneStepVerifier's constructor so that the verifier's runtime code stays under the 24,576-byte limit of EIP-170
-/// (measured: 27.9 kB with both inlined, 26.2 kB with only the transcendental rules moved). Stateless; the verifier
-/// holds its address as an immutable. A revert inside (e.g. BlsInsufficientGas, BlsPrecompileFailed) bubbles up.
+/// @notice The dot-product rule on packed rows (LibTolerance.checkDotPacked, which reads calldata), the SPEC §6.4 rules
+/// (LibTranscendental) and the VRF check (LibBlsVrf) behind an external call: deployed by OneStepVerifier's constructor
+/// so that the verifier's runtime code stays under the 24,576-byte limit of EIP-170 (measured: 27.9 kB with the VRF
+/// and transcendental rules inlined). The packed dot rule also saves the per-element unpacking of rows (measured: ~215
+/// gas per element in Solidity-assembly, 55k for a 128-input linear element). Stateless; the verifier holds its
+/// address as an immutable. A revert inside (e.g. BlsInsufficientGas, BlsPrecompileFailed) bubbles up.
 contract OneStepPrimitives {
     /// @notice LibBlsVrf.check: the status of VRF proof `pi` of context `x` under `pk` (0 = valid).
     function vrfCheck(bytes calldata pk, bytes32 x, bytes calldata pi) external view returns (LibBlsVrf.VrfStatus) {
         return LibBlsVrf.check(pk, x, pi);
     }
 
-    /// @notice LibTranscendental.checkSoftmax.
-    function checkSoftmax(uint32[] calldata row, uint256 j, uint32 claimed) external pure returns (bool) {
-        return LibTranscendental.checkSoftmax(row, j, claimed);
+    /// @notice LibTolerance.checkDotPacked: SPEC §6.1 for Σ a_i·b_i given as packed little-endian float32 bytes.
+    function checkDotPacked(bytes calldata a, bytes calldata b, uint32 claimed) external pure returns (bool) {
+        return LibTolerance.checkDotPacked(a, b, claimed);
     }
 
-    /// @notice LibTranscendental.checkXentLoss.
-    function checkXentLoss(uint32[] calldata row, uint32 label, uint32 claimed) external pure returns (bool) {
-        return LibTranscendental.checkXentLoss(row, label, claimed);
+    /// @notice LibTranscendental.checkSoftmax of a row given as packed little-endian float32 bytes.
+    function checkSoftmaxPacked(bytes calldata row, uint256 j, uint32 claimed) external pure returns (bool) {
+        return LibTranscendental.checkSoftmax(_unpack(row), j, claimed);
+    }
+
+    /// @notice LibTranscendental.checkXentLoss of a row given as packed little-endian float32 bytes.
+    function checkXentLossPacked(bytes calldata row, uint32 label, uint32 claimed) external pure returns (bool) {
+        return LibTranscendental.checkXentLoss(_unpack(row), label, claimed);
+    }
+
+    /// @dev Packed little-endian float32 bytes -> bit patterns.
+    function _unpack(bytes calldata row) private pure returns (uint32[] memory out) {
+        // INVARIANT: whole float32 values.
+        if (row.length % 4 != 0) revert LibTolerance.TolerancePackedLength(row.length);
+        out = new uint32[](row.length / 4);
+        for (uint256 i; i < out.length; ++i) out[i] = LibFloat32.elementAtCalldata(row, i);
     }
 }
 
@@ -77,7 +92,14 @@ contract OneStepPrimitives {
 ///       unopenable, so a trainer with such an end state loses on its clock.)
 ///  - T2 the batch size B is the row count of the template's DATA_X node (its descriptor is opened where B is needed).
 ///  - T3 journal ordinal k holds dropout layer k + 1, whose forward node is the one DROPOUT node with attrs[0] = k + 1.
-/// A template that breaks one of them makes the steps that need it revert (`TemplateNodeUnexpected`, `TemplateShape`).
+///  - T4 the shapes of SPEC §7's table: elementwise inputs (relu, relu_bwd, dropout, dropout_bwd, momentum, sgd, the p of
+///       xent_grad, softmax's z, transpose's a up to the swap) have the output's element count; a dot product's second
+///       operand is [N, K] and a bias [N] (N = the output's cols, K = the first operand's cols); labels are [B]. So an
+///       input's length comes from the output's descriptor, and only K (linear, matmul_nt, row_sum) and C (xent_loss)
+///       need the first input's descriptor (`ElementProof.shapeDescriptor`). Tensor roots bind their length, so a
+///       length that a template breaking T4 would make wrong can only make an opening fail, never a verdict wrong.
+/// A template that breaks one of them makes the steps that need it revert (`TemplateNodeUnexpected`, `TemplateShape`,
+/// a failed opening).
 ///
 /// StepContext has no batch size and no parameter count: B comes from the template (T2), P from PARAM descriptors
 /// (T1). `toleranceProfile` must be 0 (the rules of SPEC v1).
@@ -119,6 +141,8 @@ contract OneStepVerifier is IOneStepVerifier {
     error InputCount(uint256 nodeId, uint256 got, uint256 want);
     /// @notice A link opening (state, previous iteration, end state) was given where none is expected.
     error UnexpectedLink(uint256 nodeId);
+    /// @notice An input descriptor was given for an op that reads none.
+    error UnexpectedShape(uint256 nodeId);
     /// @notice A byte string of the proof has the wrong length (`what`: 0 iteration leaf, 1 example, 2 journal entry).
     error ProofFieldLength(uint8 what, uint256 got, uint256 want);
     /// @notice The public key in the proof is not the trainer's registered key.
@@ -132,13 +156,11 @@ contract OneStepVerifier is IOneStepVerifier {
     // Proof layout
     // =================================================================================================================
 
-    /// @notice An input node's output in the same iteration, elements [start, end) that the rule derives: the input's
-    /// descriptor (for its shape), its tensor root in the graph tree (leaf = the input's node id, taken from the
-    /// consumer's descriptor) and the chunks covering the range with their multiproof (SPEC §2.2; for one chunk it is
-    /// the single proof).
+    /// @notice An input node's output in the same iteration, elements [start, end) that the rule derives: its tensor
+    /// root in the graph tree (leaf = the input's node id, taken from the consumer's descriptor) and the chunks covering
+    /// the range with their multiproof (SPEC §2.2; for one chunk it is the single proof). The tensor's length comes from
+    /// the template (rule T4), never from the prover.
     struct TensorOpening {
-        bytes descriptor;
-        bytes32[] templateProof;
         bytes32 tensorRoot;
         bytes32[] graphProof;
         bytes[] chunks;
@@ -146,7 +168,9 @@ contract OneStepVerifier is IOneStepVerifier {
     }
 
     /// @notice The proof of `verifyElement`: `abi.encode(ElementProof)`.
-    /// @dev `inputs[k]` opens `node.inputs[k]`. `link` is per op:
+    /// @dev `descriptor`/`templateProof` open node ctx.nodeId. `shapeDescriptor`/`shapeProof` open input 0's descriptor
+    /// where the op needs a dimension its own descriptor lacks (K of linear, matmul_nt, row_sum; C of xent_loss), and
+    /// are empty otherwise. `inputs[k]` opens `node.inputs[k]`. `link` is per op:
     ///  - PARAM: iteration 0: abi.encode(StateLeaf) from ctx.startState; else abi.encode(PrevLink)
     ///  - SGD / MOMENTUM: in the rollup's last iteration abi.encode(TemplateLeaf paramNode, StateLeaf) from
     ///    ctx.endState (paramNode: the PARAM node naming this update node, rule T1), else empty
@@ -156,6 +180,8 @@ contract OneStepVerifier is IOneStepVerifier {
     struct ElementProof {
         bytes descriptor;
         bytes32[] templateProof;
+        bytes shapeDescriptor;
+        bytes32[] shapeProof;
         TensorOpening[] inputs;
         bytes link;
     }
@@ -236,19 +262,21 @@ contract OneStepVerifier is IOneStepVerifier {
         // INVARIANT: one opening per input of the node, in the descriptor's order.
         if (p.inputs.length != node.inputs.length) revert InputCount(ctx.nodeId, p.inputs.length, node.inputs.length);
         uint16 op = node.opcode;
+        bool shaped = op == LibTemplate.OP_LINEAR || op == LibTemplate.OP_MATMUL_NT || op == LibTemplate.OP_ROW_SUM
+            || op == LibTemplate.OP_XENT_LOSS;
+        // INVARIANT: only these ops read a dimension from their first input's descriptor.
+        if (!shaped && (p.shapeDescriptor.length != 0 || p.shapeProof.length != 0)) revert UnexpectedShape(ctx.nodeId);
         if (op == LibTemplate.OP_PARAM) return _param(ctx, node, p.link);
         if (op == LibTemplate.OP_DATA_X || op == LibTemplate.OP_DATA_Y) return _data(ctx, node, p.link);
         if (op == LibTemplate.OP_SGD || op == LibTemplate.OP_MOMENTUM) return _update(ctx, node, p);
         if (op == LibTemplate.OP_DROPOUT || op == LibTemplate.OP_DROPOUT_BWD) return _dropout(ctx, node, p);
         // INVARIANT: only params, data, update and dropout nodes carry a link.
         if (p.link.length != 0) revert UnexpectedLink(ctx.nodeId);
-        if (op == LibTemplate.OP_LINEAR || op == LibTemplate.OP_MATMUL_NT || op == LibTemplate.OP_ROW_SUM) {
-            return _dot(ctx, node, p.inputs);
-        }
+        if (shaped) return op == LibTemplate.OP_XENT_LOSS ? _xentLoss(ctx, node, p) : _dot(ctx, node, p);
         if (op == LibTemplate.OP_TRANSPOSE) return _transpose(ctx, node, p.inputs);
         if (op == LibTemplate.OP_RELU) return _relu(ctx, node, p.inputs);
         if (op == LibTemplate.OP_RELU_BWD) return _reluBwd(ctx, node, p.inputs);
-        if (op == LibTemplate.OP_SOFTMAX || op == LibTemplate.OP_XENT_LOSS) return _transcendental(ctx, node, p.inputs);
+        if (op == LibTemplate.OP_SOFTMAX) return _softmax(ctx, node, p.inputs);
         if (op == LibTemplate.OP_XENT_GRAD) return _xentGrad(ctx, node, p.inputs);
         revert OpcodeNotSupported(op, ctx.nodeId);
     }
@@ -380,8 +408,9 @@ contract OneStepVerifier is IOneStepVerifier {
     // =================================================================================================================
 
     /// @dev linear [x [M,K], w [N,K], b [N]], matmul_nt [a [M,K], b [N,K]]: element (m, j) reads row m of the first
-    /// input and row j of the second (+ b[j]); row_sum [a [R,C]]: element r reads row r, times 1.
-    function _dot(StepContext calldata ctx, LibTemplate.Node memory node, TensorOpening[] memory ins)
+    /// input and row j of the second (+ b[j]); row_sum [a [R,C]]: element r reads row r, times 1. K comes from the
+    /// first input's descriptor (p.shapeDescriptor); the other lengths from the output's (rule T4: w is [N, K], b [N]).
+    function _dot(StepContext calldata ctx, LibTemplate.Node memory node, ElementProof memory p)
         private
         view
         returns (bool)
@@ -389,36 +418,31 @@ contract OneStepVerifier is IOneStepVerifier {
         uint16 op = node.opcode;
         uint256 want = op == LibTemplate.OP_LINEAR ? 3 : op == LibTemplate.OP_MATMUL_NT ? 2 : 1;
         if (node.inputs.length != want || node.attrs.length != 0) _arity(ctx, node);
+        (bytes memory a, bytes memory b) = _dotOperands(ctx, node, p, _openShape(ctx, node, p, node.rows));
+        return primitives.checkDotPacked(a, b, ctx.elementBits);
+    }
+
+    /// @dev The packed operands of a dot-product element with inner dimension k (see `_dot`).
+    function _dotOperands(StepContext calldata ctx, LibTemplate.Node memory node, ElementProof memory p, uint256 k)
+        private
+        view
+        returns (bytes memory a, bytes memory b)
+    {
+        uint256 extra = node.opcode == LibTemplate.OP_LINEAR ? 1 : 0;
         uint256 m = ctx.element / node.cols;
+        a = _rowOf(ctx, node.inputs[0], p.inputs[0], uint256(node.rows) * k, m * k, (m + 1) * k, extra);
         uint256 j = ctx.element % node.cols;
-        LibTemplate.Node memory a = _openInput(ctx, node.inputs[0], ins[0]);
-        uint256 k = a.cols;
-        // INVARIANT: the first operand is [M, K] with M = the output's rows.
-        if (a.rows != node.rows || uint256(a.rows) * k != a.numel) revert TemplateShape(ctx.nodeId, node.inputs[0]);
-        uint256 terms = op == LibTemplate.OP_LINEAR ? k + 1 : k;
-        uint32[] memory av = new uint32[](terms);
-        uint32[] memory bv = new uint32[](terms);
-        _readRange(ins[0], node.inputs[0], a.numel, m * k, (m + 1) * k, av);
-        if (op == LibTemplate.OP_ROW_SUM) {
+        if (node.opcode == LibTemplate.OP_ROW_SUM) {
             // INVARIANT: row_sum's output is the vector [R].
-            if (node.cols != 1) revert TemplateShape(ctx.nodeId, node.inputs[0]);
-            for (uint256 t; t < k; ++t) bv[t] = ONE_BITS;
+            if (node.cols != 1) revert TemplateShape(ctx.nodeId, ctx.nodeId);
+            b = _ones(k);
         } else {
-            LibTemplate.Node memory b = _openInput(ctx, node.inputs[1], ins[1]);
-            // INVARIANT: the second operand is [N, K] with N = the output's cols.
-            if (b.cols != k || b.rows != node.cols || uint256(b.rows) * k != b.numel) {
-                revert TemplateShape(ctx.nodeId, node.inputs[1]);
-            }
-            _readRange(ins[1], node.inputs[1], b.numel, j * k, (j + 1) * k, bv);
-            if (op == LibTemplate.OP_LINEAR) {
-                LibTemplate.Node memory bias = _openInput(ctx, node.inputs[2], ins[2]);
-                // INVARIANT: the bias is [N].
-                if (bias.numel != node.cols) revert TemplateShape(ctx.nodeId, node.inputs[2]);
-                av[k] = _readOne(ins[2], node.inputs[2], bias.numel, j);
-                bv[k] = ONE_BITS;
-            }
+            b = _rowOf(ctx, node.inputs[1], p.inputs[1], uint256(node.cols) * k, j * k, (j + 1) * k, extra);
         }
-        return LibTolerance.checkDot(av, bv, ctx.elementBits);
+        if (extra == 1) {
+            _putLE(a, k, _elementOf(ctx, node.inputs[2], p.inputs[2], node.cols, j));
+            _putLE(b, k, ONE_BITS);
+        }
     }
 
     /// @dev momentum [v, g], attrs [bits(mu), param]: mu·v + 1·g; sgd [w, g], attrs [bits(lr), param]: 1·w + (−lr)·g.
@@ -442,37 +466,31 @@ contract OneStepVerifier is IOneStepVerifier {
         } else if (p.link.length != 0) {
             revert UnexpectedLink(ctx.nodeId);
         }
-        uint32[] memory av = new uint32[](2);
-        uint32[] memory bv = new uint32[](2);
-        av[0] = _sameIndex(ctx, node, 0, p.inputs[0]);
-        av[1] = _sameIndex(ctx, node, 1, p.inputs[1]);
-        if (node.opcode == LibTemplate.OP_SGD) {
-            bv[0] = ONE_BITS;
-            bv[1] = node.attrs[0] ^ SIGN_BIT; // −lr: exact (sign flip)
-        } else {
-            bv[0] = node.attrs[0];
-            bv[1] = ONE_BITS;
-        }
-        return endOk && LibTolerance.checkDot(av, bv, ctx.elementBits);
+        bytes memory a = new bytes(8);
+        bytes memory b = new bytes(8);
+        _putLE(a, 0, _sameIndex(ctx, node, 0, p.inputs[0]));
+        _putLE(a, 1, _sameIndex(ctx, node, 1, p.inputs[1]));
+        bool sgd = node.opcode == LibTemplate.OP_SGD;
+        _putLE(b, 0, sgd ? ONE_BITS : node.attrs[0]);
+        _putLE(b, 1, sgd ? node.attrs[0] ^ SIGN_BIT : ONE_BITS); // −lr: exact (sign flip)
+        return endOk && primitives.checkDotPacked(a, b, ctx.elementBits);
     }
 
     // =================================================================================================================
     // Copies and elementwise ops (SPEC §6.2)
     // =================================================================================================================
 
-    /// @dev transpose [a [R,C]] -> [C,R]: element (i, j) is a[j][i], bit for bit.
+    /// @dev transpose [a [R,C]] -> [C,R]: element (i, j) is a[j][i] = a[j·C + i] with C = the output's rows (rule
+    /// T4), bit for bit.
     function _transpose(StepContext calldata ctx, LibTemplate.Node memory node, TensorOpening[] memory ins)
         private
         view
         returns (bool)
     {
         if (node.inputs.length != 1 || node.attrs.length != 0) _arity(ctx, node);
-        LibTemplate.Node memory a = _openInput(ctx, node.inputs[0], ins[0]);
-        // INVARIANT: the output is the transpose of the input's shape.
-        if (a.rows != node.cols || a.cols != node.rows) revert TemplateShape(ctx.nodeId, node.inputs[0]);
         uint256 i = ctx.element / node.cols;
         uint256 j = ctx.element % node.cols;
-        uint32 x = _readOne(ins[0], node.inputs[0], a.numel, j * a.cols + i);
+        uint32 x = _elementOf(ctx, node.inputs[0], ins[0], node.numel, j * node.rows + i);
         if (!LibFloat32.isFinite(x) || !LibFloat32.isFinite(ctx.elementBits)) return false;
         return x == ctx.elementBits;
     }
@@ -562,10 +580,8 @@ contract OneStepVerifier is IOneStepVerifier {
         uint256 i = ctx.element / c;
         uint256 j = ctx.element % c;
         uint32 pv = _sameIndex(ctx, node, 0, ins[0]);
-        LibTemplate.Node memory yn = _openInput(ctx, node.inputs[1], ins[1]);
-        // INVARIANT: one label per row.
-        if (yn.numel != node.rows) revert TemplateShape(ctx.nodeId, node.inputs[1]);
-        uint32 yv = _readOne(ins[1], node.inputs[1], yn.numel, i);
+        // rule T4: one label per row
+        uint32 yv = _elementOf(ctx, node.inputs[1], ins[1], node.rows, i);
         if (!LibFloat32.isFinite(pv) || !LibFloat32.isFinite(ctx.elementBits)) return false;
         (bool labelOk, uint256 label) = _labelIndex(yv, c);
         if (!labelOk) return false;
@@ -591,29 +607,31 @@ contract OneStepVerifier is IOneStepVerifier {
     // Transcendental ops (SPEC §6.4)
     // =================================================================================================================
 
-    /// @dev softmax [z [B,C]] -> [B,C]: element (i, j) from row i; xent_loss [z [B,C], y [B]] -> [B]: element i from
-    /// row i and label y_i.
-    function _transcendental(StepContext calldata ctx, LibTemplate.Node memory node, TensorOpening[] memory ins)
+    /// @dev softmax [z [B,C]] -> [B,C] (z has the output's shape, rule T4): element (i, j) from row i.
+    function _softmax(StepContext calldata ctx, LibTemplate.Node memory node, TensorOpening[] memory ins)
         private
         view
         returns (bool)
     {
-        bool loss = node.opcode == LibTemplate.OP_XENT_LOSS;
-        if (node.inputs.length != (loss ? 2 : 1) || node.attrs.length != 0) _arity(ctx, node);
-        LibTemplate.Node memory z = _openInput(ctx, node.inputs[0], ins[0]);
-        uint256 c = z.cols;
-        // INVARIANT: softmax keeps z's shape; the loss is [B] with B = z's rows.
-        if (uint256(z.rows) * c != z.numel || (loss ? node.numel != z.rows : (node.rows != z.rows || node.cols != c))) {
-            revert TemplateShape(ctx.nodeId, node.inputs[0]);
-        }
-        uint256 i = loss ? ctx.element : ctx.element / c;
-        uint32[] memory row = new uint32[](c);
-        _readRange(ins[0], node.inputs[0], z.numel, i * c, (i + 1) * c, row);
-        if (!loss) return primitives.checkSoftmax(row, ctx.element % c, ctx.elementBits);
-        LibTemplate.Node memory yn = _openInput(ctx, node.inputs[1], ins[1]);
-        if (yn.numel != z.rows) revert TemplateShape(ctx.nodeId, node.inputs[1]);
-        uint32 label = _readOne(ins[1], node.inputs[1], yn.numel, i);
-        return primitives.checkXentLoss(row, label, ctx.elementBits);
+        if (node.inputs.length != 1 || node.attrs.length != 0) _arity(ctx, node);
+        uint256 c = node.cols;
+        uint256 i = ctx.element / c;
+        bytes memory row = _rowOf(ctx, node.inputs[0], ins[0], node.numel, i * c, (i + 1) * c, 0);
+        return primitives.checkSoftmaxPacked(row, ctx.element % c, ctx.elementBits);
+    }
+
+    /// @dev xent_loss [z [B,C], y [B]] -> [B]: element i from row i of z (C from z's descriptor) and label y_i.
+    function _xentLoss(StepContext calldata ctx, LibTemplate.Node memory node, ElementProof memory p)
+        private
+        view
+        returns (bool)
+    {
+        if (node.inputs.length != 2 || node.attrs.length != 0) _arity(ctx, node);
+        uint256 c = _openShape(ctx, node, p, node.numel);
+        uint256 i = ctx.element;
+        bytes memory row = _rowOf(ctx, node.inputs[0], p.inputs[0], node.numel * c, i * c, (i + 1) * c, 0);
+        uint32 label = _elementOf(ctx, node.inputs[1], p.inputs[1], node.numel, i);
+        return primitives.checkXentLossPacked(row, label, ctx.elementBits);
     }
 
     // =================================================================================================================
@@ -663,33 +681,43 @@ contract OneStepVerifier is IOneStepVerifier {
         return LibTemplate.open(ctx.templateRoot, ctx.nodeCount, l.nodeId, l.descriptor, l.proof);
     }
 
-    /// @dev Opens input node `id`'s descriptor and its tensor root in the iteration's graph tree.
-    function _openInput(StepContext calldata ctx, uint256 id, TensorOpening memory o)
+    /// @dev Opens input 0's descriptor (p.shapeDescriptor) and returns its column count; its rows must be `rows`.
+    function _openShape(StepContext calldata ctx, LibTemplate.Node memory node, ElementProof memory p, uint256 rows)
         private
         view
-        returns (LibTemplate.Node memory n)
+        returns (uint256 cols)
     {
-        n = LibTemplate.open(ctx.templateRoot, ctx.nodeCount, id, o.descriptor, o.templateProof);
+        LibTemplate.Node memory a =
+            LibTemplate.open(ctx.templateRoot, ctx.nodeCount, node.inputs[0], p.shapeDescriptor, p.shapeProof);
+        // INVARIANT: the first operand is [rows, cols] with the output's row count.
+        if (a.rows != rows || uint256(a.rows) * a.cols != a.numel) revert TemplateShape(ctx.nodeId, node.inputs[0]);
+        return a.cols;
+    }
+
+    /// @dev Verifies input `id`'s tensor root against the iteration's graph root.
+    function _openRoot(StepContext calldata ctx, uint256 id, TensorOpening memory o) private view {
         if (!LibMerkle.verify(
                 LibMerkle.KIND_GRAPH, ctx.nodeCount, ctx.graphRoot, id, abi.encodePacked(o.tensorRoot), o.graphProof
             )) revert OpeningInvalid(Opening.InputTensorRoot, id);
     }
 
-    /// @dev Element ctx.element of input `which` of an elementwise node (same element count as the output).
+    /// @dev Element ctx.element of input `which` of an elementwise node (rule T4: the output's length).
     function _sameIndex(StepContext calldata ctx, LibTemplate.Node memory node, uint256 which, TensorOpening memory o)
         private
         view
         returns (uint32)
     {
-        uint256 id = node.inputs[which];
-        LibTemplate.Node memory n = _openInput(ctx, id, o);
-        // INVARIANT: an elementwise op reads the same element of an input of its own length.
-        if (n.numel != node.numel) revert TemplateShape(ctx.nodeId, id);
-        return _readOne(o, id, n.numel, ctx.element);
+        return _elementOf(ctx, node.inputs[which], o, node.numel, ctx.element);
     }
 
-    /// @dev Verifies element e's chunk (o.chunks[0]) against o.tensorRoot (length `len`) and returns its bits.
-    function _readOne(TensorOpening memory o, uint256 id, uint256 len, uint256 e) private view returns (uint32) {
+    /// @dev Element e of input `id` (a tensor of `len` elements): its root in the graph tree, its chunk (o.chunks[0])
+    /// against the root; returns its bits.
+    function _elementOf(StepContext calldata ctx, uint256 id, TensorOpening memory o, uint256 len, uint256 e)
+        private
+        view
+        returns (uint32)
+    {
+        _openRoot(ctx, id, o);
         // INVARIANT: one element, one chunk.
         if (o.chunks.length != 1) revert LibMerkle.TensorChunkCount(o.chunks.length, 1);
         if (!LibMerkle.verifyElement(o.tensorRoot, len, e, o.chunks[0], o.chunkProof)) {
@@ -698,34 +726,56 @@ contract OneStepVerifier is IOneStepVerifier {
         return LibFloat32.elementAt(o.chunks[0], e % LibMerkle.CHUNK_ELEMS);
     }
 
-    /// @dev Verifies elements [start, end) against o.tensorRoot (length `len`) and writes their bits to out[0 ..).
-    function _readRange(TensorOpening memory o, uint256 id, uint256 len, uint256 start, uint256 end, uint32[] memory out)
-        private
-        view
-    {
+    /// @dev Elements [start, end) of input `id` (a tensor of `len` elements), opened like `_elementOf` with a range
+    /// multiproof, as packed little-endian bytes followed by `extra` zero lanes (room for a bias term).
+    function _rowOf(
+        StepContext calldata ctx,
+        uint256 id,
+        TensorOpening memory o,
+        uint256 len,
+        uint256 start,
+        uint256 end,
+        uint256 extra
+    ) private view returns (bytes memory row) {
+        _openRoot(ctx, id, o);
         if (!LibMerkle.verifyElementRange(o.tensorRoot, len, start, end, o.chunks, o.chunkProof)) {
             revert OpeningInvalid(Opening.InputChunks, id);
         }
+        row = new bytes(4 * (end - start + extra));
         bytes[] memory chunks = o.chunks;
         uint256 c0 = start / LibMerkle.CHUNK_ELEMS;
-        // The caller sized `out` to hold end − start values (checked here, since the loop below writes unchecked).
-        if (out.length < end - start) revert LibMerkle.TensorRangeInvalid(start, end, out.length);
-        // Assembly, measured: gathering with LibFloat32.elementAt costs ~180 gas per element (bounds checks, a call
-        // and a swap per value): 280k for the two 784-element rows of a linear; this loop ~45 gas per element.
-        // Safe: verifyElementRange checked that chunks[t] is chunk c0 + t of the tensor, at its exact byte length, so
-        // element e lies at byte 4·(e mod 256) of chunks[e/256 − c0]; `out` holds end − start words (checked above).
-        assembly ("memory-safe") {
-            let dst := add(out, 0x20)
-            let base := add(chunks, 0x20)
-            for { let e := start } lt(e, end) { e := add(e, 1) } {
-                let chunk := mload(add(base, shl(5, sub(shr(8, e), c0))))
-                let w := shr(224, mload(add(add(chunk, 0x20), shl(2, and(e, 0xff)))))
-                // little-endian bytes -> integer
-                w := or(or(shl(24, and(w, 0xff)), shl(8, and(w, 0xff00))), or(and(shr(8, w), 0xff00), shr(24, w)))
-                mstore(dst, w)
-                dst := add(dst, 0x20)
+        uint256 c1 = (end - 1) / LibMerkle.CHUNK_ELEMS;
+        for (uint256 c = c0; c <= c1; ++c) {
+            // the part of [start, end) inside chunk c, copied to its place in the row
+            uint256 lo = c == c0 ? start : c * LibMerkle.CHUNK_ELEMS;
+            uint256 hi = c == c1 ? end : (c + 1) * LibMerkle.CHUNK_ELEMS;
+            bytes memory chunk = chunks[c - c0];
+            // Assembly: Solidity has no memory-to-memory slice copy. Safe: verifyElementRange checked that `chunk` is
+            // chunk c of the tensor at its exact length, so elements lo..hi lie at bytes 4·(lo − 256c).. of it; the
+            // destination bytes 4·(lo − start) .. 4·(hi − start) lie inside `row` (4·(end − start + extra) bytes).
+            assembly ("memory-safe") {
+                mcopy(
+                    add(add(row, 0x20), shl(2, sub(lo, start))),
+                    add(add(chunk, 0x20), shl(2, sub(lo, shl(8, c)))),
+                    shl(2, sub(hi, lo))
+                )
             }
         }
+    }
+
+    /// @dev `k` little-endian float32 ones (0x3f800000 → bytes 00 00 80 3f), packed.
+    function _ones(uint256 k) private pure returns (bytes memory b) {
+        b = new bytes(4 * k);
+        for (uint256 t; t < k; ++t) _putLE(b, t, ONE_BITS);
+    }
+
+    /// @dev Writes `bits` little-endian at lane `index` of packed float32 bytes `d` (callers keep 4·index + 4 <= length).
+    function _putLE(bytes memory d, uint256 index, uint32 bits) private pure {
+        uint256 off = 4 * index;
+        d[off] = bytes1(uint8(bits));
+        d[off + 1] = bytes1(uint8(bits >> 8));
+        d[off + 2] = bytes1(uint8(bits >> 16));
+        d[off + 3] = bytes1(uint8(bits >> 24));
     }
 
     // =================================================================================================================

@@ -161,8 +161,6 @@ export interface ChainFields {
 // ─────────────────────────────────────────── proof parts (mirrors of the Solidity structs) ────────────────────────
 
 export interface TensorOpening {
-  descriptor: Hex;
-  templateProof: Hex[];
   tensorRoot: Hex;
   graphProof: Hex[];
   chunks: Hex[];
@@ -210,6 +208,9 @@ export type Link =
 export interface ElementProofParts {
   descriptor: Hex;
   templateProof: Hex[];
+  /** input 0's descriptor where the op needs its column count (linear, matmul_nt, row_sum, xent_loss), else "0x" */
+  shapeDescriptor: Hex;
+  shapeProof: Hex[];
   inputs: TensorOpening[];
   link: Link;
 }
@@ -230,8 +231,6 @@ const templateLeafAbi = {
 const tensorOpeningAbi = {
   type: "tuple[]",
   components: [
-    { name: "descriptor", type: "bytes" },
-    { name: "templateProof", type: "bytes32[]" },
     { name: "tensorRoot", type: "bytes32" },
     { name: "graphProof", type: "bytes32[]" },
     { name: "chunks", type: "bytes[]" },
@@ -257,6 +256,8 @@ const elementProofAbi = [
     components: [
       { name: "descriptor", type: "bytes" },
       { name: "templateProof", type: "bytes32[]" },
+      { name: "shapeDescriptor", type: "bytes" },
+      { name: "shapeProof", type: "bytes32[]" },
       { name: "inputs", ...tensorOpeningAbi },
       { name: "link", type: "bytes" },
     ],
@@ -284,7 +285,9 @@ export function encodeLink(l: Link): Hex {
 
 /** abi.encode(ElementProof). */
 export function encodeElementProof(p: ElementProofParts): Hex {
-  return encodeAbiParameters(elementProofAbi, [{ descriptor: p.descriptor, templateProof: p.templateProof, inputs: p.inputs, link: encodeLink(p.link) }]);
+  return encodeAbiParameters(elementProofAbi, [
+    { descriptor: p.descriptor, templateProof: p.templateProof, shapeDescriptor: p.shapeDescriptor, shapeProof: p.shapeProof, inputs: p.inputs, link: encodeLink(p.link) },
+  ]);
 }
 
 /** abi.encode(JournalProof). */
@@ -386,6 +389,7 @@ export class ProofBuilder {
     const single = (k: number, at: number): [number, number, number] => [d.inputs[k]!, at, at + 1];
     let ranges: [number, number, number][] = [];
     let link: Link = { kind: "none" };
+    let shaped = false;
     switch (name) {
       case "param":
         link = this.paramLink(step, d);
@@ -397,6 +401,7 @@ export class ProofBuilder {
       case "linear":
       case "matmul_nt":
       case "row_sum": {
+        shaped = true;
         const k = this.desc(d.inputs[0]!).cols;
         const m = Math.floor(e / d.cols);
         const j = e % d.cols;
@@ -433,6 +438,7 @@ export class ProofBuilder {
         break;
       }
       case "xent_loss": {
+        shaped = true;
         const c = this.desc(d.inputs[0]!).cols;
         ranges.push([d.inputs[0]!, e * c, (e + 1) * c], single(1, e));
         break;
@@ -441,8 +447,11 @@ export class ProofBuilder {
         ranges.push(single(0, e), single(1, Math.floor(e / d.cols)));
         break;
     }
+    const shape = shaped ? this.templateLeafParts(d.inputs[0]!) : { descriptor: "0x" as Hex, templateProof: [] };
     return {
       ...this.templateLeafParts(node),
+      shapeDescriptor: shape.descriptor,
+      shapeProof: shape.templateProof,
       inputs: ranges.map(([id, start, end]) => this.tensorOpening(tr, id, start, end)),
       link,
     };
@@ -560,7 +569,6 @@ export class ProofBuilder {
     const out = this.output(tr, node);
     const o = openRange(out, this.tensor(tr, node), start, end);
     return {
-      ...this.templateLeafParts(node),
       tensorRoot: hex(tr.nodeRoots[node]!),
       graphProof: hexes(tr.graph.proof(node).siblings),
       chunks: hexes(o.chunks),

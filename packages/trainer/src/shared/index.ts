@@ -1,0 +1,5 @@
+export * from "./game.js";
+export * from "./data.js";
+export * from "./moves.js";
+export * from "./chain.js";
+export * from "./dataset.js";

@@ -1,0 +1,123 @@
+/**
+ * Training one rollup with the engine into its own trace directory `<traceRoot>/job<J>-r<k>`: one directory per
+ * rollup, so a restarted trainer knows exactly what is done (a directory with a complete manifest) and retrains only
+ * the rollup it was in (deterministically: the same start state, nonce and key give the same roots). The directory is
+ * written under a temporary name and renamed when complete, so a crash never leaves a half trace under the real name.
+ */
+import { existsSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
+import {
+  BlsSeedProvider,
+  CommitSink,
+  HashSeedProvider,
+  TraceReader,
+  Trainer,
+  makeAdversary,
+  type Adversary,
+  type AdversaryKind,
+  type Dataset,
+  type Job,
+  type SeedProvider,
+  type TraceManifest,
+} from "@refereed/engine";
+
+export class TrainingError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "TrainingError";
+  }
+}
+
+/** The trace directory name of rollup `index` of job `jobId`. */
+export const rollupTraceName = (jobId: bigint, index: number): string => `job${jobId}-r${index}`;
+
+export interface RollupTrainingInput {
+  readonly job: Job;
+  readonly data: Dataset;
+  /** the BLS secret key (or, for the insecure hash scheme, the key bytes) */
+  readonly sk: Uint8Array;
+  readonly traceRoot: string;
+  readonly jobId: bigint;
+  readonly index: number;
+  readonly firstStep: number;
+  readonly count: number;
+  /** the state before the rollup's first step (undefined: the job's deterministic init) */
+  readonly startState?: readonly Float32Array[];
+  /** a cheating trainer (tests and the demo) */
+  readonly adversary?: Adversary | null;
+  /** called after every step */
+  readonly onStep?: (step: number, loss: number) => void;
+  /** polled between steps: true stops the training (the partial directory is removed) */
+  readonly stopped?: () => boolean;
+}
+
+export function seedProvider(job: Job, sk: Uint8Array): SeedProvider {
+  switch (job.spec.seedScheme) {
+    case "bls12-381":
+      return new BlsSeedProvider(sk);
+    case "hash-insecure":
+      return new HashSeedProvider(sk);
+    default:
+      throw new TrainingError(`job spec seedScheme ${JSON.stringify(job.spec.seedScheme)} is not supported (bls12-381 or hash-insecure)`);
+  }
+}
+
+/** The adversary of `kind` acting at `step` (null for none). */
+export function adversaryFor(kind: "none" | AdversaryKind | undefined, job: Job, step: number): Adversary | null {
+  return !kind || kind === "none" ? null : makeAdversary(kind, job, step);
+}
+
+/** Whether rollup trace `dir` is complete: its manifest holds exactly the rollup [firstStep, firstStep + count). */
+export function rollupTraceComplete(dir: string, firstStep: number, count: number): boolean {
+  if (!existsSync(join(dir, "manifest.json"))) return false;
+  try {
+    const m = TraceReader.open(dir).manifest;
+    const r = m.rollups[0];
+    return m.rollups.length === 1 && !!r && r.firstStep === firstStep && r.count === count && m.iterations.length === count && m.iterations.every((it) => existsSync(join(dir, it.file)));
+  } catch {
+    return false;
+  }
+}
+
+/** The state after rollup trace `dir`: the update nodes' outputs of its last iteration. */
+export function endStateOf(dir: string): Float32Array[] {
+  const reader = TraceReader.open(dir);
+  const m = reader.manifest;
+  const last = m.iterations[m.iterations.length - 1];
+  if (!last) throw new TrainingError(`trace ${dir} has no iteration`);
+  const it = reader.readIteration(last.step);
+  return reader.template.updateOf.map((u) => Float32Array.from(it.outputs[u]!));
+}
+
+/** Trains the rollup into `<traceRoot>/<name>` (replacing an incomplete one); returns its manifest. */
+export async function trainRollup(i: RollupTrainingInput): Promise<TraceManifest> {
+  const name = rollupTraceName(i.jobId, i.index);
+  const dir = join(i.traceRoot, name);
+  const tmp = join(i.traceRoot, `.${name}.partial`);
+  rmSync(tmp, { recursive: true, force: true });
+  const sink = new CommitSink({ job: i.job, traceDir: tmp, rollupSize: i.count, firstStep: i.firstStep, keep: false });
+  const trainer = new Trainer({
+    job: i.job,
+    data: i.data,
+    seeds: seedProvider(i.job, i.sk),
+    sink,
+    state: i.startState,
+    firstStep: i.firstStep,
+    ...(i.adversary?.options ?? {}),
+  });
+  for (let s = 0; s < i.count; s++) {
+    if (i.stopped?.()) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw new TrainingError(`training of rollup ${i.index} stopped at step ${i.firstStep + s}`);
+    }
+    const loss = await trainer.runStep();
+    i.onStep?.(i.firstStep + s, loss);
+    await yieldToLoop(); // let the duty loop (games, finalization) run between steps
+  }
+  const manifest = sink.finish();
+  if (!manifest) throw new TrainingError(`rollup ${i.index}: the sink wrote no manifest`);
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+  return manifest;
+}
