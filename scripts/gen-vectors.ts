@@ -268,6 +268,28 @@ function toleranceVectors() {
   };
 }
 
+// ------------------------------------------------------------------------------------------------ template
+async function templateVectors() {
+  const { mlpTemplate, templateDescriptors } = await import("@refereed/engine");
+  const { encodeDescriptor, templateTree } = await import("@refereed/core");
+  const models = [
+    { name: "mnist-mlp", sizes: [784, 128, 64, 10], batch: 64, dropout: [{ num: 1, den: 10 }, { num: 1, den: 10 }], lr: 0.05, momentum: 0.9 },
+    { name: "tiny-sgd", sizes: [16, 8, 4], batch: 4, dropout: [{ num: 1, den: 5 }], lr: 0.1 },
+  ];
+  return {
+    templates: models.map(({ name, ...cfg }) => {
+      const d = templateDescriptors(mlpTemplate(cfg));
+      const tree = templateTree(d);
+      return {
+        name,
+        root: toHex(tree.root),
+        nodeCount: d.length,
+        nodes: d.map((n, i) => ({ ...n, inputs: [...n.inputs], attrs: [...n.attrs], descriptor: toHex(encodeDescriptor(n)), proof: tree.proof(i).siblings.map(toHex) })),
+      };
+    }),
+  };
+}
+
 async function main() {
   mkdirSync(out, { recursive: true });
   const files: Record<string, unknown> = {
@@ -275,6 +297,7 @@ async function main() {
     "mask.json": maskVectors(),
     "dropout.json": dropoutVectors(),
     "tolerance.json": toleranceVectors(),
+    "template.json": await templateVectors(),
   };
   const { makeTranscendentalVectors } = await import("../packages/core/src/transcendental-vectors.js");
   files["transcendental.json"] = makeTranscendentalVectors();

@@ -5,6 +5,7 @@ import {LibMerkle} from "../lib/LibMerkle.sol";
 import {LibPrg} from "../lib/LibPrg.sol";
 import {LibFloat32} from "../lib/LibFloat32.sol";
 import {LibTolerance} from "../lib/LibTolerance.sol";
+import {LibTemplate} from "../lib/LibTemplate.sol";
 
 /// @title LibHarness
 /// @notice Exposes LibMerkle, LibPrg, LibFloat32 and LibTolerance for the shared-vector tests
@@ -267,5 +268,18 @@ contract LibHarness {
         uint256 before = gasleft();
         (success,) = address(this).call(data);
         gasUsed = before - gasleft();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Graph template (SPEC §7)
+    // ---------------------------------------------------------------------------------------------------------------
+
+    /// @notice LibTemplate.open: the descriptor of node `nodeId`, opened against the template root and decoded.
+    function templateOpen(bytes32 templateRoot, uint256 nodeCount, uint256 nodeId, bytes calldata descriptor, bytes32[] calldata proof)
+        external
+        view
+        returns (LibTemplate.Node memory)
+    {
+        return LibTemplate.open(templateRoot, nodeCount, nodeId, descriptor, proof);
     }
 }

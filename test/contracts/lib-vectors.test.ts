@@ -402,3 +402,38 @@ describe("LibHarness (Solidity) agrees with the shared vectors", () => {
     });
   });
 });
+
+describe("LibTemplate (Solidity) agrees with vectors/template.json", () => {
+  interface TemplateVectors {
+    templates: {
+      name: string;
+      root: Hex;
+      nodeCount: number;
+      nodes: { opcode: number; numel: number; rows: number; cols: number; inputs: number[]; attrs: number[]; descriptor: Hex; proof: Hex[] }[];
+    }[];
+  }
+  const templates = load<TemplateVectors>("template.json").templates;
+
+  it("opens and decodes every node descriptor of every template against its root", async () => {
+    const h = await viem.deployContract("LibHarness");
+    for (const t of templates) {
+      for (let i = 0; i < t.nodes.length; i++) {
+        const n = t.nodes[i]!;
+        const got = await h.read.templateOpen([t.root, BigInt(t.nodeCount), BigInt(i), n.descriptor, n.proof]);
+        assert.deepEqual(
+          { opcode: got.opcode, numel: got.numel, rows: got.rows, cols: got.cols, inputs: [...got.inputs], attrs: [...got.attrs] },
+          { opcode: n.opcode, numel: n.numel, rows: n.rows, cols: n.cols, inputs: n.inputs, attrs: n.attrs },
+          `${t.name} node ${i}`,
+        );
+      }
+    }
+  });
+
+  it("refuses a descriptor opened at another node id, and a truncated descriptor", async () => {
+    const h = await viem.deployContract("LibHarness");
+    const t = templates[0]!;
+    const n = t.nodes[5]!;
+    await assert.rejects(h.read.templateOpen([t.root, BigInt(t.nodeCount), 6n, n.descriptor, n.proof]), /TemplateOpeningInvalid/);
+    await assert.rejects(h.read.templateOpen([t.root, BigInt(t.nodeCount), 5n, n.descriptor.slice(0, -2) as Hex, n.proof]), /TemplateOpeningInvalid/);
+  });
+});

@@ -46,4 +46,4 @@ for (const l of logs) if (l.depth === 1) pcs[l.pc] = (pcs[l.pc] ?? 0) + 1;
 const top = Object.entries(pcs).sort((a, b) => b[1] - a[1]).slice(0, 12);
 console.log("hot pcs", top.map(([p, c]) => `${Number(p).toString(16)}:${c}`).join(" "));
 import { writeFileSync } from "node:fs";
-writeFileSync("/tmp/dbg/trace.json", JSON.stringify(logs.filter((l: any) => l.depth === 1).map((l: any) => [l.pc, l.gasCost])));
+writeFileSync("/tmp/dbg/trace.json", JSON.stringify(logs.map((l: any, i: number) => [l.pc, logs[i + 1] && logs[i + 1].depth === l.depth ? l.gas - logs[i + 1].gas : l.gasCost, l.depth])));

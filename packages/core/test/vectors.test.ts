@@ -107,3 +107,28 @@ describe("vectors/tolerance.json", () => {
     }
   });
 });
+
+describe("vectors/template.json", () => {
+  const t = load("template.json");
+  for (const tpl of t.templates) {
+    it(`template ${tpl.name}: descriptors encode byte-exactly and the root matches`, async () => {
+      const { encodeDescriptor, decodeDescriptor, templateTree } = await import("../src/template.js");
+      const nodes = tpl.nodes.map((n: { opcode: number; numel: number; rows: number; cols: number; inputs: number[]; attrs: number[] }) => ({
+        opcode: n.opcode,
+        numel: n.numel,
+        rows: n.rows,
+        cols: n.cols,
+        inputs: n.inputs,
+        attrs: n.attrs,
+      }));
+      tpl.nodes.forEach((n: { descriptor: string }, i: number) => {
+        assert.equal(toHex(encodeDescriptor(nodes[i])), n.descriptor);
+        assert.deepEqual(decodeDescriptor(hx(n.descriptor)), nodes[i]);
+      });
+      assert.equal(toHex(templateTree(nodes).root), tpl.root);
+      tpl.nodes.forEach((n: { descriptor: string; proof: string[] }, i: number) =>
+        assert.ok(verifyProof(Kind.Template, tpl.nodeCount, hx(tpl.root), i, hx(n.descriptor), n.proof.map(hx))),
+      );
+    });
+  }
+});
