@@ -159,14 +159,15 @@ describe("OneStepVerifier: tampered journals, links and values are invalid", () 
       }
     });
 
-    it("a cross-entropy gradient one float32 step from the honest value is still accepted (the rule's slack)", async () => {
+    it("a cross-entropy gradient one float32 step from the honest value gets the verdict of the exact rule", async () => {
       const node = byOp("xent_grad");
       const b = tampered(STEP, (it) => {
         const o = it.outputs[node]!;
         const u = new Uint32Array(o.buffer, o.byteOffset, o.length);
         u[4] = u[4]! + 1;
       });
-      // |c − r| <= 1.5 ulp(c) may or may not fit 2^-23·|r|; the TypeScript twin of the rule decides
+      // |c − r| <= 1.5 ulp(c) may or may not fit 2^-23·|r|; decided here in binary64, which is exact for these
+      // operands (p − t is exact, B = 4 is a power of two, c − r is exact by Sterbenz)
       const it0 = b.src.iteration(STEP);
       const p = it0.outputs[t().nodes[node]!.inputs[0]!]![4]!;
       const y = it0.outputs[t().dataY]![1]!;
