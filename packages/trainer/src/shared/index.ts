@@ -5,3 +5,4 @@ export * from "./chain.js";
 export * from "./dataset.js";
 export * from "./config.js";
 export * from "./process.js";
+export * from "./job.js";

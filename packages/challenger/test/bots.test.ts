@@ -1,0 +1,120 @@
+/**
+ * Both daemons against a real `hardhat node` (JSON-RPC on 127.0.0.1), with real training (784-16-10 MLP with BLS-VRF
+ * dropout on 64 MNIST digits), real traces served over HTTP, real audits and the full one-step verifier:
+ *
+ * - an honest trainer with a challenger running: the challenger audits every rollup clean and opens nothing; after
+ *   the window the trainer finalizes its rollups, the job completes, and it withdraws the reward and its bond;
+ * - a cheating trainer (activation tamper at step 1): the challenger finds it, confirms it with an eth_call of the
+ *   verifier, opens a game and walks it to the step in one multicall; the trainer is slashed, the job is dead, the
+ *   challenger withdraws its bond and the trainer's.
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { runTrainer, GameStatus, JobStatus, RollupStatus, type TrainerHandle } from "@refereed/trainer";
+import { runChallenger, type ChallengerHandle } from "../src/index.js";
+import { REWARD, TERMS, freePort, makeSpec, startChain, tempDir, testLogger, until, type Chain } from "./fixtures.js";
+
+let chain: Chain;
+const tmp = tempDir("bots");
+before(async () => {
+  chain = await startChain(tmp.dir);
+});
+after(async () => {
+  await chain?.stop();
+  tmp.cleanup();
+});
+
+const FAST = { confirmations: 1, pollIntervalMs: 100, tickMs: 150, txTimeoutMs: 30_000 } as const;
+
+async function startBots(opts: { label: string; attack?: "none" | "activation-tamper"; steps: number; seed: number }) {
+  const requester = await chain.account();
+  const trainerAcct = await chain.account();
+  const challengerAcct = await chain.account();
+  const vrfSeed = new Uint8Array(32).fill(opts.seed);
+  const spec = makeSpec(vrfSeed, opts.steps, opts.seed);
+  const jobId = await chain.createJob(requester, spec);
+  const trainer = await runTrainer({
+    ...FAST,
+    rpcUrl: chain.url,
+    deployment: chain.deployment,
+    account: trainerAcct,
+    vrfSeed,
+    spec,
+    jobId,
+    attack: opts.attack ?? "none",
+    attackStep: 1,
+    dataDir: join(tmp.dir, `${opts.label}-trainer`),
+    traceServer: { port: await freePort() },
+    logger: await testLogger(`${opts.label}-trainer`),
+  });
+  const challenger = await runChallenger({
+    ...FAST,
+    rpcUrl: chain.url,
+    deployment: chain.deployment,
+    account: challengerAcct,
+    dataDir: join(tmp.dir, `${opts.label}-challenger`),
+    jobIds: [jobId],
+    logger: await testLogger(`${opts.label}-challenger`),
+  });
+  return { jobId, trainer, challenger, trainerAcct, challengerAcct };
+}
+
+type JobStateTuple = readonly [number, `0x${string}`, bigint, bigint, bigint, boolean, `0x${string}`, `0x${string}`];
+
+describe("trainer and challenger daemons on a hardhat node", () => {
+  it("an honest trainer's rollups are audited clean, finalize after the window, and it is paid", async () => {
+    let t: TrainerHandle | undefined;
+    let c: ChallengerHandle | undefined;
+    try {
+      const b = await startBots({ label: "honest", steps: 6, seed: 11 });
+      t = b.trainer;
+      c = b.challenger;
+      const rollups = Math.ceil(6 / Number(TERMS.rollupSteps));
+      await until("both rollups submitted", async () => (await chain.read<JobStateTuple>("jobState", [b.jobId]))[2] === BigInt(rollups));
+      await until("the challenger audited both rollups", () => c!.status().rollups.filter((r) => r.jobId === b.jobId.toString() && r.status === "clean").length === rollups);
+      for (const r of c.status().rollups) assert.deepEqual(r.unverified, [], `rollup ${r.rollupId} fully verified`);
+      assert.equal(c.status().gamesOpen + c.status().gamesWon + c.status().gamesLost, 0, "no game opened against an honest trainer");
+      await chain.advance(Number(TERMS.challengeWindow) + 1);
+      await until("job completed", async () => (await chain.read<JobStateTuple>("jobState", [b.jobId]))[0] === JobStatus.Completed);
+      await until("the trainer withdrew the reward and its bond", async () => (await chain.withdrawn(b.trainerAcct.address)) === REWARD + TERMS.trainerBond);
+      assert.equal(await chain.read<bigint>("credits", [b.trainerAcct.address]), 0n);
+      assert.ok(t.status().rollups.every((r) => r.status === "finalized"), JSON.stringify(t.status().rollups.map((r) => r.status)));
+      const text = await t.metrics.bot.text();
+      assert.match(text, new RegExp(`refereed_trainer_rollups_finalized_total ${rollups}`));
+      assert.match(await c.metrics.bot.text(), new RegExp(`refereed_challenger_audits_total\\{result="clean"\\} ${rollups}`));
+    } finally {
+      await t?.stop();
+      await c?.stop();
+    }
+  });
+
+  it("a cheating trainer (activation tamper) is caught in one walk and slashed; the challenger is paid", async () => {
+    let t: TrainerHandle | undefined;
+    let c: ChallengerHandle | undefined;
+    try {
+      const b = await startBots({ label: "cheat", attack: "activation-tamper", steps: 6, seed: 12 });
+      t = b.trainer;
+      c = b.challenger;
+      const rollup0 = (b.jobId << 64n) | 0n;
+      const game = await until("the challenger opened a game", () => c!.state.games().find((g) => g.rollupId === rollup0.toString()));
+      assert.equal(game.target.branch, "graph");
+      await until("the challenger won", () => c!.state.game(BigInt(game.gameId))?.status === "won");
+      const g = await chain.read<{ status: number }>("getGame", [BigInt(game.gameId)]);
+      assert.equal(Number(g.status), GameStatus.ChallengerWon);
+      assert.equal(Number(await chain.read<number>("rollupStatus", [rollup0])), RollupStatus.Rejected);
+      const js = await chain.read<JobStateTuple>("jobState", [b.jobId]);
+      assert.equal(js[0], JobStatus.Dead);
+      assert.equal(js[5], true, "trainer slashed");
+      await until("the challenger withdrew its bond and the trainer's", async () => (await chain.withdrawn(b.challengerAcct.address)) === TERMS.challengerBond + TERMS.trainerBond);
+      const r0 = c.state.rollup(rollup0)!;
+      assert.equal(r0.status, "violation");
+      assert.match(r0.detail ?? "", /fc2/, "the audit names the layer reading the tampered activation");
+      await until("the trainer saw the lost game", () => t!.status().gamesLost === 1);
+      assert.match(await c.metrics.bot.text(), /refereed_challenger_games_won_total 1/);
+    } finally {
+      await t?.stop();
+      await c?.stop();
+    }
+  });
+});
