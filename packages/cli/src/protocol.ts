@@ -254,7 +254,7 @@ async function cmdJobCreate(args: string[], io: Io): Promise<number> {
     datasetSize: BigInt(f.datasetSize),
     nodeCount: f.nodeCount,
     dropoutLayers: f.dropoutLayers,
-    toleranceProfile: 1,
+    toleranceProfile: 0, // SPEC §6 v1 (the only profile the verifier adjudicates)
     stepsTotal: BigInt(f.stepsTotal),
     rollupSteps: BigInt(int(v, "rollup-steps", HELP_JOB, 25, 1)),
     challengeWindow: BigInt(int(v, "window", HELP_JOB, 600, 1)),
