@@ -53,6 +53,8 @@ export interface ChallengerConfig extends ChainConfig {
   readonly traceClient?: TraceClientOptions;
   /** the training set to audit against; default the job's MNIST prefix (checked against the dataset root) */
   readonly dataset?: Dataset;
+  /** mine a block with a no-op transaction when a due timeout cannot be simulated on an idle dev chain; default on chain ids 31337 and 1337 */
+  readonly devChainNudge?: boolean;
   /** logger name and metric prefix suffix when several challengers share a host; default "challenger" */
   readonly name?: string;
   readonly metricsPrefix?: string;

@@ -17,8 +17,11 @@ import type { Address, Hex, PublicClient } from "viem";
 import { ChainFollower, ContractRevertError, Store, TxSender, componentLogger, createLogger, type Logger } from "@refereed/client";
 import { TraceClient } from "@refereed/trace";
 import {
+  ChainNudger,
+  DEV_CHAIN_IDS,
   GameStatus,
   ProtocolReader,
+  jsonSafe,
   RollupStatus,
   Side,
   clockMargin,
@@ -93,6 +96,13 @@ export async function runChallenger(config: ChallengerConfig): Promise<Challenge
   const mode: AuditMode =
     config.auditMode === "sampled" ? { kind: "sampled", fraction: config.sampleFraction ?? 0.25, secret: state.sampleSecret() } : { kind: "full" };
   const tickMs = config.tickMs ?? 1000;
+  const nudger = new ChainNudger({
+    enabled: config.devChainNudge ?? DEV_CHAIN_IDS.includes(await client.getChainId()),
+    reader,
+    keyPrefix: "challenger",
+    send: (key) => tx.write({ address: contracts.refereed.address, abi: contracts.refereed.abi, functionName: "multicall", args: [[]] } as Parameters<TxSender["write"]>[0], { key }),
+    log: (msg, obj) => log.info(jsonSafe(obj) as object, msg),
+  });
   const margin = BigInt(config.openMarginSeconds ?? 12);
   const abort = new AbortController();
   let stopped = false;
@@ -289,7 +299,18 @@ export async function runChallenger(config: ChallengerConfig): Promise<Challenge
     return d;
   }
 
+  /** One play of a game at a time (the audit loop plays a game it just opened while the duty loop may tick it). */
+  const playing = new Map<string, Promise<void>>();
   async function playGame(gameId: bigint): Promise<void> {
+    const k = gameId.toString();
+    const running = playing.get(k);
+    if (running) return running;
+    const p = playOnce(gameId).finally(() => playing.delete(k));
+    playing.set(k, p);
+    return p;
+  }
+
+  async function playOnce(gameId: bigint): Promise<void> {
     const g = state.game(gameId);
     if (!g || g.status !== "open") return;
     const view = await reader.game(gameId);
@@ -306,11 +327,12 @@ export async function runChallenger(config: ChallengerConfig): Promise<Challenge
     const r = state.rollup(BigInt(g.rollupId));
     const data = r ? rollupData(r) : null;
     const actions = challengerGameActions({ game: view, now, target: g.target, data, maxCalls: config.maxCallsPerTx });
+    if (actions.some((a) => a.kind === "timeout")) await nudger.ensure({ timestamp: view.lastMove + view.trainerLeft + 1n });
     const outcomes = await responder.execute(actions);
     if (outcomes.some((o) => o.result)) {
       // the walk may have ended the game: record it now rather than next tick
       const after = await reader.game(gameId);
-      if (after.status !== GameStatus.InProgress) await playGame(gameId);
+      if (after.status !== GameStatus.InProgress) await playOnce(gameId);
     }
   }
 

@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runTrainer, GameStatus, JobStatus, RollupStatus, type TrainerHandle } from "@refereed/trainer";
 import { runChallenger, type ChallengerHandle } from "../src/index.js";
-import { REWARD, TERMS, freePort, makeSpec, startChain, tempDir, testLogger, until, type Chain } from "./fixtures.js";
+import { REWARD, TERMS, freePort, makeSpec, startChain, tempDir, testLogger, until, type Chain } from "../../trainer/test/fixtures.js";
 
 let chain: Chain;
 const tmp = tempDir("bots");

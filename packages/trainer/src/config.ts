@@ -67,6 +67,11 @@ export interface TrainerConfig extends ChainConfig {
   readonly dataset?: Dataset;
   /** withdraw credits as soon as there are some; default true */
   readonly autoWithdraw?: boolean;
+  /**
+   * On a dev chain that mines only on transactions, send a no-op transaction when the protocol needs a new block
+   * (a window passed in real time, a key older than the acceptance block). Default: on chain ids 31337 and 1337 only.
+   */
+  readonly devChainNudge?: boolean;
   /** Prometheus metric name prefix; default refereed_trainer */
   readonly metricsPrefix?: string;
 }

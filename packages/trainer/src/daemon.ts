@@ -11,6 +11,7 @@
  * with the same config picks up where it was — the same transactions (idempotency keys), the rollup it was training
  * (retrained deterministically), the games in progress (defended from the trace on disk).
  */
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { keccak256, type Address, type Hex, type PublicClient } from "viem";
@@ -32,8 +33,8 @@ import { TrainerResponder } from "./responder.js";
 import { finalizeActions, trainerGameActions, withdrawActions, type RollupView } from "./solver.js";
 import { TrainerState, jobParamsFromStored, type StoredRollup } from "./state.js";
 import { adversaryFor, endStateOf, rollupTraceComplete, rollupTraceName, trainRollup } from "./train.js";
-import { ProtocolReader, makePublicClient, protocolContracts, type JobParams, type ProtocolContracts } from "./shared/chain.js";
-import { BotConfigError } from "./shared/config.js";
+import { ChainNudger, DEV_CHAIN_IDS, ProtocolReader, makePublicClient, protocolContracts, type JobParams, type ProtocolContracts } from "./shared/chain.js";
+import { BotConfigError, jsonSafe } from "./shared/config.js";
 import { TraceRollupData } from "./shared/data.js";
 import { loadJobDataset } from "./shared/dataset.js";
 import { GameStatus, JobStatus, RollupStatus, Side, clockMargin, rollupIdOf } from "./shared/game.js";
@@ -109,6 +110,7 @@ export async function runTrainer(config: TrainerConfig): Promise<TrainerHandle> 
   let server: TraceServer;
   try {
     client = await makePublicClient(config.rpcUrl);
+    mkdirSync(traceDir, { recursive: true });
     server = await startTraceServer({ dir: traceDir, host: config.traceServer?.host, port: config.traceServer?.port ?? 0 });
   } catch (err) {
     store.close();
@@ -119,6 +121,14 @@ export async function runTrainer(config: TrainerConfig): Promise<TrainerHandle> 
   const tx = new TxSender({ publicClient: client, account: config.account, store, logger: componentLogger(log, "tx"), timeoutMs: config.txTimeoutMs });
   const responder = new TrainerResponder(tx, contracts.refereed, state, componentLogger(log, "responder"), metrics);
   const tickMs = config.tickMs ?? 1000;
+  const chainId = await client.getChainId();
+  const nudger = new ChainNudger({
+    enabled: config.devChainNudge ?? DEV_CHAIN_IDS.includes(chainId),
+    reader,
+    keyPrefix: "trainer",
+    send: (key) => tx.write({ address: contracts.refereed.address, abi: contracts.refereed.abi, functionName: "multicall", args: [[]] } as Parameters<TxSender["write"]>[0], { key }),
+    log: (msg, obj) => log.info(jsonSafe(obj) as object, msg),
+  });
   const abort = new AbortController();
   let stopped = false;
   let phase: TrainerStatus["phase"] = "starting";
@@ -171,6 +181,14 @@ export async function runTrainer(config: TrainerConfig): Promise<TrainerHandle> 
     }
   }
 
+  /** Waits for a block after `block` (on an idle dev chain, mines one). */
+  async function awaitBlockAfter(block: bigint): Promise<void> {
+    while (!stopped && (await client.getBlockNumber({ cacheTime: 0 })) <= block) {
+      await nudger.ensure({ blockAfter: block });
+      await nap(Math.min(500, tickMs));
+    }
+  }
+
   const refused = new Set<string>();
   async function ensureJob(): Promise<{ jobId: bigint; nonce: Hex; params: JobParams }> {
     phase = "waiting-for-job";
@@ -201,6 +219,13 @@ export async function runTrainer(config: TrainerConfig): Promise<TrainerHandle> 
         if (js.status !== JobStatus.Open) {
           refused.add(c.jobId);
           log.info({ jobId: c.jobId, status: js.status }, "job is no longer open");
+          continue;
+        }
+        // INVARIANT (KeyTooFresh): the key must be registered in an earlier block than the acceptance; calls are
+        // simulated against the latest block, so wait until one exists after the registration.
+        const reg = await reader.keyOf(me);
+        if ((await client.getBlockNumber({ cacheTime: 0 })) <= reg.registeredBlock) {
+          await awaitBlockAfter(reg.registeredBlock);
           continue;
         }
         log.info({ jobId: c.jobId, bond: params.trainerBond.toString() }, "accepting the job");
@@ -349,7 +374,9 @@ export async function runTrainer(config: TrainerConfig): Promise<TrainerHandle> 
           metrics.clockMargin.set({ game: g.gameId }, Number(clockMargin(view, Side.Trainer, now)));
           const data = params ? rollupData(mine.jobId, Number(view.rollupIndex), params) : null;
           if (!data) log.warn({ gameId: g.gameId, rollup: view.rollupIndex.toString() }, "no trace for the game's rollup: cannot defend");
-          await responder.execute(trainerGameActions({ game: view, now, data }));
+          const actions = trainerGameActions({ game: view, now, data });
+          if (actions.some((a) => a.kind === "timeout")) await nudger.ensure({ timestamp: view.lastMove + view.challengerLeft + 1n });
+          await responder.execute(actions);
         } catch (err) {
           log.error({ gameId: g.gameId, err }, "defending the game failed; retrying next tick");
         }
@@ -375,6 +402,8 @@ export async function runTrainer(config: TrainerConfig): Promise<TrainerHandle> 
           }
         }
         const fin = finalizeActions(views, Number(js.finalized), params.challengeWindow, now);
+        const first = views.find((v) => fin[0]?.kind === "finalize" && v.rollupId === fin[0].rollupId);
+        if (first) await nudger.ensure({ timestamp: first.submittedAt + params.challengeWindow });
         for (const o of await responder.execute(fin)) {
           if (o.result && o.action.kind === "finalize") {
             const k = Number(o.action.rollupId & ((1n << 64n) - 1n));

@@ -126,10 +126,24 @@ export class ProtocolReader {
     return { keyHash: r[0], registeredBlock: BigInt(r[1]) };
   }
 
-  /** The timestamp of the latest block: the chain's clock as the next transaction will at least see it. */
-  async now(): Promise<bigint> {
+  private latestSeen: { number: bigint; timestamp: bigint; at: number } | null = null;
+
+  /** The latest block's timestamp: what a call simulated now sees (`eth_call` at "latest"). */
+  async latestTimestamp(): Promise<bigint> {
     const b = await this.client.getBlock({ blockTag: "latest" });
+    if (this.latestSeen?.number !== b.number) this.latestSeen = { number: b.number, timestamp: b.timestamp, at: Date.now() };
     return b.timestamp;
+  }
+
+  /**
+   * The chain's clock now, as a transaction sent now would see it: the latest block's timestamp plus the wall-clock
+   * time since that block was first seen (chain time runs between blocks; on a dev chain offset by evm_increaseTime
+   * the offset is kept). Never below the latest timestamp; an underestimate when the block was first seen late.
+   */
+  async now(): Promise<bigint> {
+    await this.latestTimestamp();
+    const s = this.latestSeen!;
+    return s.timestamp + BigInt(Math.floor((Date.now() - s.at) / 1000));
   }
 
   async verifier(): Promise<Address> {
@@ -159,4 +173,43 @@ export function callRequest(refereed: ContractRef, calls: readonly RefereedCall[
   if (calls.length === 0) throw new RangeError("no calls to send");
   if (calls.length === 1) return { address: refereed.address, abi: refereed.abi, functionName: calls[0]!.functionName, args: calls[0]!.args };
   return { address: refereed.address, abi: refereed.abi, functionName: "multicall", args: [calls.map((c) => encodeCall(refereed.abi, c))] };
+}
+
+/** Chain ids of dev chains that mine only when a transaction arrives (hardhat, anvil). */
+export const DEV_CHAIN_IDS: readonly number[] = [31337, 1337];
+
+/**
+ * On a dev chain that mines only on transactions, calls are simulated against the latest block, whose timestamp and
+ * number stand still while nobody sends anything: a finalization whose window has passed in real time still
+ * simulates as `WindowOpen`, an acceptance as `KeyTooFresh`. `ChainNudger.ensure` then sends a no-op transaction
+ * (`Refereed.multicall([])`) so that a new block exists; on other chains (and when disabled) it does nothing.
+ */
+export class ChainNudger {
+  private last = 0;
+
+  constructor(
+    private readonly opts: {
+      readonly enabled: boolean;
+      readonly reader: ProtocolReader;
+      readonly send: (key: string) => Promise<unknown>;
+      readonly keyPrefix: string;
+      readonly minIntervalMs?: number;
+      readonly log?: (msg: string, obj: Record<string, unknown>) => void;
+    },
+  ) {}
+
+  /** Makes sure the latest block has timestamp >= `t` (when chain time says it should) or number > `block`. */
+  async ensure(want: { readonly timestamp?: bigint; readonly blockAfter?: bigint }): Promise<boolean> {
+    if (!this.opts.enabled) return false;
+    const r = this.opts.reader;
+    const latestTs = await r.latestTimestamp();
+    const stale =
+      (want.timestamp !== undefined && latestTs < want.timestamp && (await r.now()) >= want.timestamp) ||
+      (want.blockAfter !== undefined && (await r.client.getBlockNumber({ cacheTime: 0 })) <= want.blockAfter);
+    if (!stale || Date.now() - this.last < (this.opts.minIntervalMs ?? 1000)) return false;
+    this.last = Date.now();
+    this.opts.log?.("dev chain idle: mining a block with a no-op transaction", { ...want });
+    await this.opts.send(`${this.opts.keyPrefix}:nudge:${Date.now()}`);
+    return true;
+  }
 }
