@@ -21,7 +21,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { deployProtocol, loadArtifact, repoRoot } from "@refereed/client";
 import { sha256, toHex, utf8, vrfKeygen } from "@refereed/core";
 import { countCorrect, datasetRoot, loadMnist, makeJobSpec, mlpTemplate, onchainJobFields, TraceReader, type AdversaryKind, type JobSpec } from "@refereed/engine";
-import { LOCAL_DEV_KEYS } from "../packages/cli/src/network.js";
+import { localDevKey } from "../packages/cli/src/network.js";
 import { table } from "../packages/cli/src/protocol.js";
 
 const ATTACKS: readonly AdversaryKind[] = ["seed-tamper", "p-tamper", "activation-tamper", "dropout-attack", "skipped-operator", "wrong-update", "batch-substitution"];
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
   startProcess("chain", [hardhat, "node", "--hostname", "127.0.0.1", "--port", String(port)], join(work, "chain.log"));
   const publicClient = await waitRpc(rpcUrl, 60_000);
   say(`local chain up on ${rpcUrl} (chain id ${await publicClient.getChainId()})`);
-  const requester = privateKeyToAccount(LOCAL_DEV_KEYS[0]);
+  const requester = privateKeyToAccount(localDevKey(0));
   const { deployment } = await deployProtocol({ network: "demo", rpcUrl, account: requester, root: work });
   const deploymentFile = join(work, "deployments", "demo.json");
   say(`deployed Refereed ${deployment.contracts.Refereed.address} (verifier ${deployment.contracts.OneStepVerifier.address})`);
@@ -142,8 +142,8 @@ async function main(): Promise<void> {
   const { train } = loadMnist(8000);
   const dsRoot = datasetRoot(train);
   const scenarios: Scenario[] = [
-    { name: "honest", attack: "none", steps: HONEST_STEPS, rollupSteps: 25, trainerKey: LOCAL_DEV_KEYS[2], vrfSeed: sha256(utf8("demo vrf honest")) },
-    ...ATTACKS.map((a, i) => ({ name: a, attack: a, steps: ATTACK_STEPS, rollupSteps: 4, trainerKey: LOCAL_DEV_KEYS[3 + i]!, vrfSeed: sha256(utf8(`demo vrf ${a}`)) })),
+    { name: "honest", attack: "none", steps: HONEST_STEPS, rollupSteps: 25, trainerKey: localDevKey(2), vrfSeed: sha256(utf8("demo vrf honest")) },
+    ...ATTACKS.map((a, i) => ({ name: a, attack: a, steps: ATTACK_STEPS, rollupSteps: 4, trainerKey: localDevKey(3 + i), vrfSeed: sha256(utf8(`demo vrf ${a}`)) })),
   ];
   const refereed = { address: deployment.contracts.Refereed.address as Address, abi: loadArtifact("Refereed").abi as Abi };
   const chain = { id: deployment.chainId, name: "demo", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [rpcUrl] } } };
@@ -190,7 +190,7 @@ async function main(): Promise<void> {
   mkdirSync(chDir, { recursive: true });
   writeFileSync(
     join(chDir, "challenger.json"),
-    JSON.stringify({ rpcUrl, deployment: deploymentFile, key: { privateKey: LOCAL_DEV_KEYS[1] }, dataDir: chDir, audit: "full", confirmations: 1, pollIntervalMs: 500, tickMs: 500, logLevel: "info" }, null, 2),
+    JSON.stringify({ rpcUrl, deployment: deploymentFile, key: { privateKey: localDevKey(1) }, dataDir: chDir, audit: "full", confirmations: 1, pollIntervalMs: 500, tickMs: 500, logLevel: "info" }, null, 2),
   );
   startProcess("challenger", ["--import", "tsx", "packages/challenger/src/main.ts", "--config", join(chDir, "challenger.json")], join(work, "challenger.log"));
   say("challenger started (full audit of every rollup)");

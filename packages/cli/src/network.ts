@@ -3,7 +3,8 @@
  * wrong chain. Nothing secret lives in the repository: remote RPC URLs and keys come from the environment.
  */
 import { loadAccount, MissingKeyError } from "@refereed/client";
-import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import { toHex, type Hex } from "viem";
+import { mnemonicToAccount, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { UsageError } from "./errors.js";
 
 export interface NetworkInfo {
@@ -19,21 +20,15 @@ export const NETWORKS: Record<string, NetworkInfo> = {
   hoodi: { name: "hoodi", chainId: 560048, rpcEnv: "HOODI_RPC_URL" },
 };
 
-/** Hardhat's first development account: public knowledge, only ever used on a local chain. */
-export const LOCAL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80" as const;
-/** Further development accounts of `hardhat node` (requester, trainers, challengers in the demo). */
-export const LOCAL_DEV_KEYS = [
-  LOCAL_DEV_KEY,
-  "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
-  "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3af1e5b6c6a8f13d",
-  "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
-  "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
-  "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba",
-  "0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e",
-  "0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdf4e0b52ec3",
-  "0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97",
-  "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6",
-] as const;
+/** The mnemonic of `hardhat node`'s funded development accounts: public knowledge, only ever used on a local chain. */
+export const LOCAL_DEV_MNEMONIC = "test test test test test test test test test test test junk";
+
+/** Private key of development account `i` (0-based; `hardhat node` funds the first 20). */
+export function localDevKey(i: number): Hex {
+  const hd = mnemonicToAccount(LOCAL_DEV_MNEMONIC, { addressIndex: i }).getHdKey();
+  if (!hd.privateKey) throw new Error(`cannot derive development key ${i}`);
+  return toHex(hd.privateKey);
+}
 
 export function networkInfo(name: string): NetworkInfo {
   return NETWORKS[name] ?? { name };
@@ -66,7 +61,7 @@ export async function resolveAccount(network: string, keystore: string | undefin
   try {
     return await loadAccount(keystore ? { keystore } : {});
   } catch (e) {
-    if (e instanceof MissingKeyError && network === "localhost") return privateKeyToAccount(LOCAL_DEV_KEYS[devIndex % LOCAL_DEV_KEYS.length]!);
+    if (e instanceof MissingKeyError && network === "localhost") return privateKeyToAccount(localDevKey(devIndex));
     throw e;
   }
 }
