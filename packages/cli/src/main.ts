@@ -27,7 +27,7 @@ export const EXIT_VERIFICATION_FAILED = 1;
 export const EXIT_USAGE = 2;
 
 export { UsageError } from "./errors.js";
-import { cmdChain, cmdDeploy, cmdJob, cmdStatus } from "./protocol.js";
+import { cmdBot, cmdChain, cmdDemo, cmdDeploy, cmdJob, cmdStatus } from "./protocol.js";
 import { UsageError } from "./errors.js";
 
 export interface Io {
@@ -54,6 +54,9 @@ commands:
   job spec    write a job spec for the MNIST MLP with dropout
   job create  create a job on-chain from a spec, escrowing the reward
   status      jobs, rollups, games, clocks and credits as tables
+  trainer run     run the trainer daemon (--config trainer.json)
+  challenger run  run the challenger daemon (--config challenger.json)
+  demo        the end-to-end demo (local chain, honest job, every attack)
 
 Run 'refereed <command> --help' for the options of a command.`;
 
@@ -282,6 +285,11 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
         return await cmdJob(rest, io);
       case "status":
         return await cmdStatus(rest, io);
+      case "trainer":
+      case "challenger":
+        return await cmdBot(cmd, rest, io);
+      case "demo":
+        return await cmdDemo(rest, io);
       case "vrf":
         return cmdVrf(rest, io);
       case "--help":

@@ -343,3 +343,44 @@ export function table(rows: readonly Record<string, unknown>[]): string {
 }
 
 export type { Hex };
+
+// ─────────────────────────────────────────────────────────────────── bots and demo
+
+const HELP_BOT = (bot: "trainer" | "challenger") => `usage: refereed ${bot} run --config <${bot}.json> [--metrics-port <port>] [--log-level info|debug]
+
+Runs the ${bot} daemon in the foreground until interrupted (SIGINT/SIGTERM stop it gracefully; kill -9 is safe:
+it resumes from its data directory). The JSON config is documented in packages/${bot}/README.md and docs/DEPLOY.md.`;
+
+/** `refereed trainer run` / `refereed challenger run`: the bot's own process entry, in the foreground. */
+export async function cmdBot(bot: "trainer" | "challenger", args: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === "--help" || sub === "-h" || sub === undefined) {
+    io.out(HELP_BOT(bot));
+    return sub === undefined ? 2 : 0;
+  }
+  if (sub !== "run") throw new UsageError(undefined, `unknown ${bot} subcommand '${sub}' (expected run)`, HELP_BOT(bot));
+  const v = parse(rest, { config: { type: "string" }, "metrics-port": { type: "string" }, "log-level": { type: "string" } }, HELP_BOT(bot));
+  if (v.help) return io.out(HELP_BOT(bot)), 0;
+  const config = str(v, "config", HELP_BOT(bot));
+  if (!existsSync(config)) throw new UsageError("--config", `--config: no such file '${config}'`, HELP_BOT(bot));
+  return runChild([join(repoRoot, `packages/${bot}/src/main.ts`), ...rest]);
+}
+
+const HELP_DEMO = `usage: refereed demo
+
+The one-command demo (same as 'npm run demo'): a local chain, the contracts, an honest job and one job per attack,
+a challenger and the trainers as separate processes; ends with a table and demo-report.json.`;
+
+export async function cmdDemo(args: string[], io: Io): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) return io.out(HELP_DEMO), 0;
+  if (args.length) throw new UsageError(args[0], `demo takes no arguments (got '${args[0]}'); see DEMO_* variables in scripts/demo.ts`, HELP_DEMO);
+  return runChild([join(repoRoot, "scripts/demo.ts")]);
+}
+
+function runChild(argv: string[]): Promise<number> {
+  const child = spawn(process.execPath, ["--import", "tsx", ...argv], { cwd: process.cwd(), stdio: "inherit" });
+  const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
+  process.on("SIGINT", forward("SIGINT"));
+  process.on("SIGTERM", forward("SIGTERM"));
+  return new Promise((res) => child.on("exit", (code, signal) => res(code ?? (signal ? 1 : 0))));
+}

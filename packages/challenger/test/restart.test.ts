@@ -1,0 +1,142 @@
+/**
+ * The challenger as a separate process (`src/main.ts` with a JSON config), killed with SIGKILL in the middle of its
+ * game and restarted on the same data directory: it resumes from its Store and its verified trace copy, plays the
+ * game on from the chain's position, wins, and has paid exactly one bond. The game is made interactive
+ * (`maxCallsPerTx: 1`: one move per transaction) so that the kill lands between moves. Also checks the metrics
+ * endpoint of the process and its graceful stop on SIGTERM.
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { runTrainer, GameStatus, type TrainerHandle } from "@refereed/trainer";
+import { TERMS, freePort, makeSpec, startChain, tempDir, testLogger, until, type Chain } from "../../trainer/test/fixtures.js";
+
+const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+let chain: Chain;
+const tmp = tempDir("restart");
+const children = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const c of children) if (c.exitCode === null && c.pid) process.kill(c.pid, "SIGKILL");
+});
+before(async () => {
+  chain = await startChain(tmp.dir);
+});
+after(async () => {
+  for (const c of children) if (c.exitCode === null && c.pid) process.kill(c.pid, "SIGKILL");
+  await chain?.stop();
+  tmp.cleanup();
+});
+
+interface Proc {
+  readonly child: ChildProcess;
+  readonly lines: { msg?: string; [k: string]: unknown }[];
+  readonly exited: Promise<number | null>;
+}
+
+function startChallengerProcess(config: string): Proc {
+  const child = spawn(process.execPath, ["--import", "tsx", "packages/challenger/src/main.ts", "--config", config], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  children.add(child);
+  const lines: Proc["lines"] = [];
+  let buf = "";
+  child.stdout!.on("data", (d: Buffer) => {
+    buf += d.toString();
+    let i: number;
+    while ((i = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      try {
+        lines.push(JSON.parse(line) as Proc["lines"][number]);
+      } catch {
+        /* not a log line */
+      }
+      if (process.env.REFEREED_TEST_LOGS) process.stderr.write(`[challenger ${child.pid}] ${line}\n`);
+    }
+  });
+  child.stderr!.on("data", (d: Buffer) => process.env.REFEREED_TEST_LOGS && process.stderr.write(`[challenger ${child.pid} stderr] ${d}`));
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  return { child, lines, exited };
+}
+
+describe("challenger process: kill -9 mid-game and restart", () => {
+  it("resumes its game, wins, and pays one bond", async () => {
+    let trainer: TrainerHandle | undefined;
+    try {
+      const requester = await chain.account();
+      const trainerAcct = await chain.account();
+      const key = generatePrivateKey();
+      const challenger = privateKeyToAccount(key);
+      await chain.node.rpc("hardhat_setBalance", [challenger.address, "0x56bc75e2d63100000"]);
+      const vrfSeed = new Uint8Array(32).fill(31);
+      const spec = makeSpec(vrfSeed, 3, 31);
+      const jobId = await chain.createJob(requester, spec);
+      const metricsPort = await freePort();
+      const config = join(tmp.dir, "challenger.json");
+      writeFileSync(
+        config,
+        JSON.stringify({
+          rpcUrl: chain.url,
+          deployment: join(tmp.dir, "deployments", "e2e.json"),
+          key: { privateKey: key },
+          dataDir: join(tmp.dir, "challenger-state"),
+          audit: "full",
+          jobIds: [jobId.toString()],
+          maxCallsPerTx: 1,
+          confirmations: 1,
+          pollIntervalMs: 100,
+          tickMs: 300,
+          metricsPort,
+          logLevel: "info",
+        }),
+      );
+      let proc = startChallengerProcess(config);
+      await until("the challenger process is ready", () => proc.lines.some((l) => l.event === "ready"), 60_000);
+      trainer = await runTrainer({
+        rpcUrl: chain.url,
+        deployment: chain.deployment,
+        account: trainerAcct,
+        vrfSeed,
+        spec,
+        jobId,
+        attack: "activation-tamper",
+        attackStep: 1,
+        dataDir: join(tmp.dir, "trainer"),
+        traceServer: { port: await freePort() },
+        confirmations: 1,
+        pollIntervalMs: 100,
+        tickMs: 150,
+        logger: await testLogger("restart-trainer"),
+      });
+      // kill -9 right after its first move following the opening
+      await until("the challenger opened its game and made a move", () => proc.lines.some((l) => l.msg === "game opened") && proc.lines.some((l) => l.msg === "walk sent"), 90_000);
+      proc.child.kill("SIGKILL");
+      assert.equal(await proc.exited, null, "killed by a signal");
+      const gameId = BigInt(proc.lines.find((l) => l.msg === "game opened")!.gameId as string);
+      const mid = await chain.read<{ status: number }>("getGame", [gameId]);
+      assert.equal(Number(mid.status), GameStatus.InProgress, "killed mid-game");
+
+      proc = startChallengerProcess(config);
+      await until("the restarted challenger won", async () => Number((await chain.read<{ status: number }>("getGame", [gameId])).status) === GameStatus.ChallengerWon, 90_000);
+      assert.ok(proc.lines.some((l) => l.msg === "follower resumes from its saved cursor"), "resumed from its store");
+      const opened = await chain.publicClient.getContractEvents({
+        address: chain.deployment.contracts.Refereed.address,
+        abi: (await import("@refereed/client")).loadArtifact("Refereed").abi,
+        eventName: "GameOpened",
+        args: { challenger: challenger.address },
+        fromBlock: 0n,
+      });
+      assert.equal(opened.length, 1, "one game, one bond");
+      await until("bond and trainer bond withdrawn", async () => (await chain.withdrawn(challenger.address)) === TERMS.challengerBond + TERMS.trainerBond);
+      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      assert.match(metrics, /refereed_challenger_games_won_total 1/);
+      assert.match(metrics, /refereed_challenger_credits_wei 0/);
+      proc.child.kill("SIGTERM");
+      assert.equal(await proc.exited, 0, "graceful stop on SIGTERM");
+    } finally {
+      await trainer?.stop();
+    }
+  });
+});
