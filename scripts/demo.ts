@@ -3,13 +3,13 @@
  *
  *   1. starts a local JSON-RPC chain (`hardhat node` on 127.0.0.1, EDR osaka: EIP-2537) and deploys the contracts;
  *   2. creates one job per scenario for the MNIST MLP 784-128-64-10 with dropout 1/10 after each hidden layer, each
- *      directed at its own trainer's BLS VRF key: an honest job (one epoch) and one per attack;
+ *      directed at its own trainer's BLS VRF key: an honest job (three epochs) and one per attack;
  *   3. runs a challenger daemon and one trainer daemon per job, each its own process (real HTTP trace servers,
  *      real transactions): honest rollups finalize and are paid; every cheating trainer is audited, disputed down
  *      to one operator element, adjudicated on-chain and slashed;
  *   4. prints progress while it runs and ends with a table, also written to demo-report.json.
  *
- * Environment: DEMO_HONEST_STEPS (default 125), DEMO_ATTACK_STEPS (8), DEMO_TIMEOUT_S (540), DEMO_KEEP=1 keeps the
+ * Environment: DEMO_HONEST_STEPS (default 375: three epochs, in 5 rollups), DEMO_ATTACK_STEPS (8), DEMO_TIMEOUT_S (540), DEMO_KEEP=1 keeps the
  * work directory (.refereed/demo-*: configs, logs of every process, traces, bot stores).
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -25,7 +25,7 @@ import { localDevKey } from "../packages/cli/src/network.js";
 import { table } from "../packages/cli/src/protocol.js";
 
 const ATTACKS: readonly AdversaryKind[] = ["seed-tamper", "p-tamper", "activation-tamper", "dropout-attack", "skipped-operator", "wrong-update", "batch-substitution"];
-const HONEST_STEPS = Number(process.env.DEMO_HONEST_STEPS ?? 125);
+const HONEST_STEPS = Number(process.env.DEMO_HONEST_STEPS ?? 375);
 const ATTACK_STEPS = Number(process.env.DEMO_ATTACK_STEPS ?? 8);
 const TIMEOUT_S = Number(process.env.DEMO_TIMEOUT_S ?? 540);
 const MODEL = { sizes: [784, 128, 64, 10], batch: 64, dropout: [{ num: 1, den: 10 }, { num: 1, den: 10 }], lr: 0.05, momentum: 0.9 };
@@ -95,27 +95,21 @@ async function waitRpc(url: string, ms: number): Promise<PublicClient> {
   }
 }
 
-function findManifest(dir: string): string | null {
-  if (!existsSync(dir)) return null;
-  for (const e of readdirSync(dir)) {
-    const p = join(dir, e);
-    if (e === "manifest.json") return dir;
-    if (statSync(p).isDirectory()) {
-      const hit = findManifest(p);
-      if (hit) return hit;
-    }
-  }
-  return null;
+/** Every trace directory (one per rollup) under `dir`. */
+function traceDirs(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  if (existsSync(join(dir, "manifest.json"))) return [dir];
+  return readdirSync(dir).flatMap((e) => (statSync(join(dir, e)).isDirectory() ? traceDirs(join(dir, e)) : []));
 }
 
-/** Test accuracy of the honest trainer's final state, read back from its trace on disk. */
+/** Test accuracy of the honest trainer's final state, read back from its last rollup's trace on disk. */
 function honestAccuracy(s: Scenario): number | null {
-  const dir = findManifest(join(s.dataDir!, "traces"));
-  if (!dir) return null;
-  const reader = TraceReader.open(dir);
+  const readers = traceDirs(join(s.dataDir!, "traces")).map((d) => TraceReader.open(d));
+  if (readers.length === 0) return null;
+  const lastStep = (r: TraceReader) => r.manifest.iterations.at(-1)!.step;
+  const reader = readers.reduce((a, b) => (lastStep(b) > lastStep(a) ? b : a));
   const t = mlpTemplate(MODEL);
-  const last = reader.manifest.iterations.at(-1)!.step;
-  const it = reader.readIteration(last);
+  const it = reader.readIteration(lastStep(reader));
   const state = t.updateOf.map((node) => it.outputs[node]!);
   const { test } = loadMnist(8000);
   return countCorrect(t, state, test.pixels, test.labels, test.n) / test.n;
@@ -142,7 +136,7 @@ async function main(): Promise<void> {
   const { train } = loadMnist(8000);
   const dsRoot = datasetRoot(train);
   const scenarios: Scenario[] = [
-    { name: "honest", attack: "none", steps: HONEST_STEPS, rollupSteps: 25, trainerKey: localDevKey(2), vrfSeed: sha256(utf8("demo vrf honest")) },
+    { name: "honest", attack: "none", steps: HONEST_STEPS, rollupSteps: Math.max(1, Math.ceil(HONEST_STEPS / 5)), trainerKey: localDevKey(2), vrfSeed: sha256(utf8("demo vrf honest")) },
     ...ATTACKS.map((a, i) => ({ name: a, attack: a, steps: ATTACK_STEPS, rollupSteps: 4, trainerKey: localDevKey(3 + i), vrfSeed: sha256(utf8(`demo vrf ${a}`)) })),
   ];
   const refereed = { address: deployment.contracts.Refereed.address as Address, abi: loadArtifact("Refereed").abi as Abi };
