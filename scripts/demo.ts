@@ -10,7 +10,7 @@
  *   4. prints progress while it runs and ends with a table, also written to demo-report.json.
  *
  * Environment: DEMO_HONEST_STEPS (default 375: three epochs, in 5 rollups), DEMO_ATTACK_STEPS (8), DEMO_TIMEOUT_S (540), DEMO_KEEP=1 keeps the
- * work directory (.refereed/demo-*: configs, logs of every process, traces, bot stores).
+ * work directory (.refereed/demo-*: configs, logs of every process, traces, bot stores), DEMO_REPORT the report path.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -28,6 +28,7 @@ const ATTACKS: readonly AdversaryKind[] = ["seed-tamper", "p-tamper", "activatio
 const HONEST_STEPS = Number(process.env.DEMO_HONEST_STEPS ?? 375);
 const ATTACK_STEPS = Number(process.env.DEMO_ATTACK_STEPS ?? 8);
 const TIMEOUT_S = Number(process.env.DEMO_TIMEOUT_S ?? 540);
+const REPORT = resolve(process.env.DEMO_REPORT ?? join(repoRoot, "demo-report.json"));
 const MODEL = { sizes: [784, 128, 64, 10], batch: 64, dropout: [{ num: 1, den: 10 }, { num: 1, den: 10 }], lr: 0.05, momentum: 0.9 };
 const ECON = { window: 75, trainerClock: 150, challengerClock: 150, reward: "1", trainerBond: "0.5", challengerBond: "0.1" };
 
@@ -269,9 +270,9 @@ async function main(): Promise<void> {
     honest: { rollupsFinalized: rollupsFinalized.get(honest.jobId!) ?? 0, rollupsTotal: Math.ceil(HONEST_STEPS / honest.rollupSteps), completed: settled.get(honest.jobId!) === "completed", steps: HONEST_STEPS, testAccuracy: acc },
     seconds: Math.round((Date.now() - t0) / 1000),
   };
-  writeFileSync(join(repoRoot, "demo-report.json"), JSON.stringify(report, null, 2) + "\n");
+  writeFileSync(REPORT, JSON.stringify(report, null, 2) + "\n");
   console.log("\n" + table(rows.map((r) => ({ scenario: r.name, caught: r.attack === "none" ? (r.caught ? "n/a (finalized, paid)" : "NOT FINALIZED") : r.caught ? "yes" : "NO", "game txs": r.transactions, gas: r.gas.toLocaleString("en-US"), "bonds moved": r.bondsMoved, "test accuracy": r.attack === "none" && acc !== null ? `${(acc * 100).toFixed(2)}%` : "" }))));
-  console.log(`\nhonest: ${report.honest.rollupsFinalized}/${report.honest.rollupsTotal} rollups finalized over ${HONEST_STEPS} steps; report written to demo-report.json (${report.seconds} s)`);
+  console.log(`\nhonest: ${report.honest.rollupsFinalized}/${report.honest.rollupsTotal} rollups finalized over ${HONEST_STEPS} steps; report written to ${REPORT} (${report.seconds} s)`);
   const ok = report.honest.completed && report.scenarios.every((r) => r.caught);
   stopAll();
   if (!process.env.DEMO_KEEP && ok) rmSync(work, { recursive: true, force: true });
