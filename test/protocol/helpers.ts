@@ -31,6 +31,7 @@ import {
 } from "@refereed/core";
 import { type Hex, encodeAbiParameters, encodeFunctionData, parseEventLogs } from "viem";
 import { vrfKeygen } from "../../packages/core/src/vrf.js";
+import { encodeDescriptor, templateTree, type NodeDescriptor } from "../../packages/core/src/template.js";
 
 // ─────────────────────────────────────────── protocol enums (mirrors of Refereed.sol) ───────────────────────────────
 
@@ -67,36 +68,9 @@ export class FixtureError extends Error {
 
 // ─────────────────────────────────────────── template ──────────────────────────────────────────────────────────────
 
-/** A node descriptor (LibTemplate): u16 opcode, u32 numel, rows, cols, u8 nInputs, u32 inputs, u8 nAttrs, u32 attrs. */
-export interface NodeDesc {
-  readonly opcode: number;
-  readonly numel: number;
-  readonly rows: number;
-  readonly cols: number;
-  readonly inputs: readonly number[];
-  readonly attrs: readonly number[];
-}
-
-export function encodeDescriptor(d: NodeDesc): Uint8Array {
-  if (d.inputs.length > 255 || d.attrs.length > 255) throw new FixtureError("descriptor: at most 255 inputs and attrs");
-  const op = new Uint8Array(2);
-  new DataView(op.buffer).setUint16(0, d.opcode, false);
-  return concat(
-    op,
-    u32be(d.numel),
-    u32be(d.rows),
-    u32be(d.cols),
-    Uint8Array.of(d.inputs.length),
-    ...d.inputs.map(u32be),
-    Uint8Array.of(d.attrs.length),
-    ...d.attrs.map(u32be),
-  );
-}
-
-/** The template tree (kind 0x16, leaf j = descriptor of node j). */
-export function templateTree(nodes: readonly NodeDesc[]): MerkleTree {
-  return buildTree(0x16 as Kind, nodes.map(encodeDescriptor));
-}
+/** Node descriptors are SPEC §7's, encoded by packages/core (the same bytes LibTemplate decodes). */
+export type NodeDesc = NodeDescriptor;
+export { encodeDescriptor, templateTree };
 
 /**
  * The default toy template: two frozen parameters (each its own update node) and three RELUs.

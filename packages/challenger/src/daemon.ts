@@ -337,18 +337,19 @@ export async function runChallenger(config: ChallengerConfig): Promise<Challenge
   }
 
   async function tick(): Promise<void> {
-    const open = state.games("open");
-    metrics.gamesOpen.set(open.length);
-    for (const g of open) {
+    for (const g of state.games("open")) {
       try {
         await playGame(BigInt(g.gameId));
       } catch (err) {
         log.error({ gameId: g.gameId, err }, "playing the game failed; retrying next tick");
       }
     }
+    metrics.gamesOpen.set(state.games("open").length);
     const credits = await reader.credits(me);
     metrics.credits.set(Number(credits));
-    if (config.autoWithdraw !== false) await responder.execute(withdrawActions(credits));
+    if (config.autoWithdraw !== false) {
+      for (const o of await responder.execute(withdrawActions(credits))) if (o.result) metrics.credits.set(Number(await reader.credits(me)));
+    }
     metrics.balance.set(Number(await client.getBalance({ address: me })));
   }
 

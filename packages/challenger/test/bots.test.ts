@@ -10,6 +10,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runTrainer, GameStatus, JobStatus, RollupStatus, type TrainerHandle } from "@refereed/trainer";
 import { runChallenger, type ChallengerHandle } from "../src/index.js";
@@ -83,6 +84,49 @@ describe("trainer and challenger daemons on a hardhat node", () => {
       const text = await t.metrics.bot.text();
       assert.match(text, new RegExp(`refereed_trainer_rollups_finalized_total ${rollups}`));
       assert.match(await c.metrics.bot.text(), new RegExp(`refereed_challenger_audits_total\\{result="clean"\\} ${rollups}`));
+    } finally {
+      await t?.stop();
+      await c?.stop();
+    }
+  });
+
+  it("a corrupted iteration on the trace server is detected, reported and never trusted: no game from it", async () => {
+    let t: TrainerHandle | undefined;
+    let c: ChallengerHandle | undefined;
+    try {
+      const requester = await chain.account();
+      const vrfSeed = new Uint8Array(32).fill(13);
+      const spec = makeSpec(vrfSeed, 3, 13);
+      const jobId = await chain.createJob(requester, spec);
+      const dataDir = join(tmp.dir, "corrupt-trainer");
+      t = await runTrainer({
+        ...FAST,
+        rpcUrl: chain.url,
+        deployment: chain.deployment,
+        account: await chain.account(),
+        vrfSeed,
+        spec,
+        jobId,
+        attack: "activation-tamper",
+        attackStep: 1,
+        dataDir,
+        traceServer: { port: await freePort() },
+        logger: await testLogger("corrupt-trainer"),
+      });
+      await until("the rollup submitted", async () => (await chain.read<JobStateTuple>("jobState", [jobId]))[2] === 1n);
+      // flip one bit of the tensor data of iteration 1 (the cheat's) on the server's disk, after publication
+      const file = join(dataDir, "traces", `job${jobId}-r0`, "iter-000000001.bin");
+      const bytes = readFileSync(file);
+      bytes[bytes.length - 100]! ^= 0x01;
+      writeFileSync(file, bytes);
+      c = await runChallenger({ ...FAST, rpcUrl: chain.url, deployment: chain.deployment, account: await chain.account(), dataDir: join(tmp.dir, "corrupt-challenger"), jobIds: [jobId], logger: await testLogger("corrupt-challenger") });
+      const r = await until("the rollup audited", () => c!.status().rollups.find((x) => x.jobId === jobId.toString() && x.status !== "new"));
+      assert.deepEqual(r.unverified, [1], "iteration 1 failed its integrity check");
+      assert.equal(r.status, "clean", "what verified (iteration 0) is clean; iteration 2 needs iteration 1 and is not audited either");
+      assert.deepEqual(r.audited, [0]);
+      assert.match(r.detail ?? "", /unverified/);
+      assert.equal(c.state.games().length, 0, "no game opened from unverified data");
+      assert.match(await c.metrics.bot.text(), /refereed_challenger_trace_integrity_failures_total [1-9]/);
     } finally {
       await t?.stop();
       await c?.stop();

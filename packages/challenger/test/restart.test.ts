@@ -19,14 +19,15 @@ const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 let chain: Chain;
 const tmp = tempDir("restart");
 const children = new Set<ChildProcess>();
-process.on("exit", () => {
-  for (const c of children) if (c.exitCode === null && c.pid) process.kill(c.pid, "SIGKILL");
-});
+const killAll = () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null && c.pid) c.kill("SIGKILL");
+};
+process.on("exit", killAll);
 before(async () => {
   chain = await startChain(tmp.dir);
 });
 after(async () => {
-  for (const c of children) if (c.exitCode === null && c.pid) process.kill(c.pid, "SIGKILL");
+  killAll();
   await chain?.stop();
   tmp.cleanup();
 });
@@ -130,9 +131,11 @@ describe("challenger process: kill -9 mid-game and restart", () => {
       });
       assert.equal(opened.length, 1, "one game, one bond");
       await until("bond and trainer bond withdrawn", async () => (await chain.withdrawn(challenger.address)) === TERMS.challengerBond + TERMS.trainerBond);
-      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-      assert.match(metrics, /refereed_challenger_games_won_total 1/);
-      assert.match(metrics, /refereed_challenger_credits_wei 0/);
+      const metrics = await until("metrics show the win and no credit left", async () => {
+        const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+        return /refereed_challenger_games_won_total 1\n/.test(text) && /refereed_challenger_credits_wei 0\n/.test(text) ? text : null;
+      });
+      assert.match(metrics, /refereed_challenger_games_open 0/);
       proc.child.kill("SIGTERM");
       assert.equal(await proc.exited, 0, "graceful stop on SIGTERM");
     } finally {

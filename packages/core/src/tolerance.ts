@@ -27,6 +27,20 @@ function nonFinite(bits: readonly number[]): string | null {
   return null;
 }
 
+/** The exact products a_i·b_i, or the verdict for malformed or non-finite inputs (shared by both dot rules). */
+function exactProducts(a: readonly number[], b: readonly number[], claimed: number): Dyadic[] | Verdict {
+  if (a.length !== b.length) return { ok: false, reason: "bad-input", detail: `a has ${a.length} terms, b has ${b.length}` };
+  const K = a.length;
+  if (K < 1 || K > MAX_TERMS) return { ok: false, reason: "bad-input", detail: `K = ${K} terms outside [1, 2^24)` };
+  const bad = nonFinite([...a, ...b, claimed]);
+  if (bad) return { ok: false, reason: "non-finite", detail: `opened value ${bad}` };
+  return a.map((ai, i) => {
+    const x = decode(ai);
+    const y = decode(b[i]!);
+    return { m: x.m * y.m, e: x.e + y.e };
+  });
+}
+
 /**
  * Both sides of the integer inequality of the last checkDot call that reached it (for the vector generator,
  * which keeps only boundary cases that are far from the edge compared with the Solidity twin's truncation).
@@ -38,16 +52,9 @@ export let lastDotMargin: { lhs: bigint; rhs: bigint } | null = null;
  * |c − r| <= γ_K·Σ|a_i·b_i| + K·2^-126.
  */
 export function checkDot(a: readonly number[], b: readonly number[], claimed: number): Verdict {
-  if (a.length !== b.length) return { ok: false, reason: "bad-input", detail: `a has ${a.length} terms, b has ${b.length}` };
-  const K = a.length;
-  if (K < 1 || K > MAX_TERMS) return { ok: false, reason: "bad-input", detail: `K = ${K} terms outside [1, 2^24)` };
-  const bad = nonFinite([...a, ...b, claimed]);
-  if (bad) return { ok: false, reason: "non-finite", detail: `opened value ${bad}` };
-  const products: Dyadic[] = a.map((ai, i) => {
-    const x = decode(ai);
-    const y = decode(b[i]!);
-    return { m: x.m * y.m, e: x.e + y.e };
-  });
+  const products = exactProducts(a, b, claimed);
+  if (!Array.isArray(products)) return products as Verdict;
+  const K = products.length;
   const c = decode(claimed);
   const e = Math.min(ABS_EXP, c.e, ...products.map((p) => p.e));
   const terms = align(products, e);
@@ -136,16 +143,9 @@ export function checkElementwise(op: ElementwiseCase, claimed: number): Verdict 
  * contract will reject.
  */
 export function checkDotOnchain(a: readonly number[], b: readonly number[], claimed: number): Verdict {
-  if (a.length !== b.length) return { ok: false, reason: "bad-input", detail: `a has ${a.length} terms, b has ${b.length}` };
-  const K = a.length;
-  if (K < 1 || K > MAX_TERMS) return { ok: false, reason: "bad-input", detail: `K = ${K} terms outside [1, 2^24)` };
-  const bad = nonFinite([...a, ...b, claimed]);
-  if (bad) return { ok: false, reason: "non-finite", detail: `opened value ${bad}` };
-  const products: Dyadic[] = a.map((ai, i) => {
-    const x = decode(ai);
-    const y = decode(b[i]!);
-    return { m: x.m * y.m, e: x.e + y.e };
-  });
+  const products = exactProducts(a, b, claimed);
+  if (!Array.isArray(products)) return products as Verdict;
+  const K = products.length;
   const maxExp = Math.max(...products.map((p) => p.e));
   const base = maxExp - 150;
   const trunc = (m: bigint, e: number): bigint => {

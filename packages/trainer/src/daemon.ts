@@ -381,6 +381,7 @@ export async function runTrainer(config: TrainerConfig): Promise<TrainerHandle> 
           log.error({ gameId: g.gameId, err }, "defending the game failed; retrying next tick");
         }
       }
+      metrics.gamesOpen.set(state.games("open").filter((g) => BigInt(g.rollupId) >> 64n === mine.jobId).length);
       // finalization, in order
       if (params) {
         const js = await reader.jobState(mine.jobId);
@@ -418,7 +419,10 @@ export async function runTrainer(config: TrainerConfig): Promise<TrainerHandle> 
     const credits = await reader.credits(me);
     metrics.credits.set(Number(credits));
     if (config.autoWithdraw !== false && credits > 0n) {
-      for (const o of await responder.execute(withdrawActions(credits))) if (o.result && !o.result.reused) metrics.withdrawn.inc(Number(credits));
+      for (const o of await responder.execute(withdrawActions(credits))) {
+        if (o.result && !o.result.reused) metrics.withdrawn.inc(Number(credits));
+        if (o.result) metrics.credits.set(Number(await reader.credits(me)));
+      }
     }
     metrics.balance.set(Number(await client.getBalance({ address: me })));
   }
