@@ -64,9 +64,10 @@ async function startBots(opts: { label: string; attack?: "none" | "activation-ta
 type JobStateTuple = readonly [number, `0x${string}`, bigint, bigint, bigint, boolean, `0x${string}`, `0x${string}`];
 
 describe("trainer and challenger daemons on a hardhat node", () => {
-  it("an honest trainer's rollups are audited clean, finalize after the window, and it is paid", async () => {
+  it("an honest trainer's rollups are audited clean (full and sampled), finalize after the window, and it is paid", async () => {
     let t: TrainerHandle | undefined;
     let c: ChallengerHandle | undefined;
+    let sampled: ChallengerHandle | undefined;
     try {
       const b = await startBots({ label: "honest", steps: 6, seed: 11 });
       t = b.trainer;
@@ -75,6 +76,11 @@ describe("trainer and challenger daemons on a hardhat node", () => {
       await until("both rollups submitted", async () => (await chain.read<JobStateTuple>("jobState", [b.jobId]))[2] === BigInt(rollups));
       await until("the challenger audited both rollups", () => c!.status().rollups.filter((r) => r.jobId === b.jobId.toString() && r.status === "clean").length === rollups);
       for (const r of c.status().rollups) assert.deepEqual(r.unverified, [], `rollup ${r.rollupId} fully verified`);
+      // a second challenger at the same time, auditing a sample (2 of each rollup's 3 iterations)
+      sampled = await runChallenger({ ...FAST, rpcUrl: chain.url, deployment: chain.deployment, account: await chain.account(), dataDir: join(tmp.dir, "honest-sampled"), auditMode: "sampled", sampleFraction: 0.5, jobIds: [b.jobId], logger: await testLogger("honest-sampled") });
+      await until("the sampling challenger audited both rollups", () => sampled!.status().rollups.filter((r) => r.status === "clean").length === rollups);
+      for (const r of sampled.status().rollups) assert.equal(r.audited?.length, 2, `rollup ${r.rollupId}: ${JSON.stringify(r.audited)}`);
+      assert.equal(sampled.state.games().length, 0);
       assert.equal(c.status().gamesOpen + c.status().gamesWon + c.status().gamesLost, 0, "no game opened against an honest trainer");
       await chain.advance(Number(TERMS.challengeWindow) + 1);
       await until("job completed", async () => (await chain.read<JobStateTuple>("jobState", [b.jobId]))[0] === JobStatus.Completed);
@@ -87,6 +93,7 @@ describe("trainer and challenger daemons on a hardhat node", () => {
     } finally {
       await t?.stop();
       await c?.stop();
+      await sampled?.stop();
     }
   });
 

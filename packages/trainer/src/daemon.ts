@@ -158,6 +158,11 @@ export async function runTrainer(config: TrainerConfig): Promise<TrainerHandle> 
         } else if (l.eventName === "GameOpened") {
           const gameId = l.args.gameId as bigint;
           if (!state.game(gameId)) {
+            const mine = state.job();
+            if (mine && (l.args.rollupId as bigint) >> 64n === mine.jobId) {
+              metrics.gamesSeen.inc();
+              log.warn({ gameId: gameId.toString(), rollupId: (l.args.rollupId as bigint).toString(), challenger: l.args.challenger }, "game opened against our rollup");
+            }
             state.putGame({ gameId: gameId.toString(), rollupId: (l.args.rollupId as bigint).toString(), challenger: l.args.challenger as Address, status: "open", block: l.blockNumber.toString() });
           }
         }
@@ -444,7 +449,8 @@ export async function runTrainer(config: TrainerConfig): Promise<TrainerHandle> 
     state,
     traceServerUrl: server.url,
     status(): TrainerStatus {
-      const games = state.games();
+      const jobId = state.job()?.jobId;
+      const games = state.games().filter((g) => jobId !== undefined && BigInt(g.rollupId) >> 64n === jobId);
       return {
         phase: stopped ? "stopped" : phase,
         jobId: state.job()?.jobId ?? null,
