@@ -35,26 +35,8 @@ import { encodeDescriptor, templateTree, type NodeDescriptor } from "../../packa
 
 // ─────────────────────────────────────────── protocol enums (mirrors of Refereed.sol) ───────────────────────────────
 
-export const Phase = {
-  None: 0,
-  RollupTree: 1,
-  IterationLeaf: 2,
-  GraphTree: 3,
-  NodeLeaf: 4,
-  TensorTree: 5,
-  ChunkLeaf: 6,
-  JournalTree: 7,
-  JournalLeaf: 8,
-  ElementStep: 9,
-  JournalStep: 10,
-} as const;
-export type Phase = (typeof Phase)[keyof typeof Phase];
-
-export const GameStatus = { None: 0, InProgress: 1, ChallengerWon: 2, TrainerWon: 3 } as const;
-export const RollupStatus = { None: 0, Pending: 1, Finalized: 2, Rejected: 3 } as const;
-export const JobStatus = { None: 0, Open: 1, Active: 2, Completed: 3, Dead: 4, Cancelled: 5 } as const;
-export const Side = { Trainer: 0, Challenger: 1 } as const;
-export const Branch = { Graph: 0, Journal: 1 } as const;
+export { Branch, GameStatus, JobStatus, levelsAt, Phase, RollupStatus, Side } from "../../packages/trainer/src/shared/game.js";
+import { Branch, GameStatus, JobStatus, levelsAt, Phase, RollupStatus, Side } from "../../packages/trainer/src/shared/game.js";
 
 /** Opcodes of the template (docs/GAME.md §1.1). */
 export const OP = { PARAM: 1, RELU: 20 } as const;
@@ -268,7 +250,6 @@ export function siblingsOf(children: readonly Uint8Array[], k: number): Uint8Arr
   return sibs;
 }
 
-export const levelsAt = (h: number) => Math.min(4, h);
 
 /** Real width of a tree at height t. */
 export function widthAt(kind: number, len: bigint, t: number): bigint {

@@ -7,7 +7,7 @@
  * `contracts/Refereed.sol`; the unit tests pin the mirror against the contract's behaviour through the integration
  * tests' real games.
  */
-import { Kind, depthFor, numLeavesFor, type Hex } from "@refereed/core";
+import { CHUNK_ELEMS, Kind, depthFor, numLeavesFor, type Hex } from "@refereed/core";
 
 // ─────────────────────────────────────────── enums (mirrors of Refereed.sol) ───────────────────────────────────────
 
@@ -58,7 +58,7 @@ export type Branch = (typeof Branch)[keyof typeof Branch];
 /** Most tree levels one reveal opens (Refereed.REVEAL_LEVELS). */
 export const REVEAL_LEVELS = 4;
 /** Elements per tensor chunk (SPEC §2.3). */
-export const CHUNK_ELEMS = 256;
+export { CHUNK_ELEMS };
 
 export class GameModelError extends Error {
   constructor(message: string) {
