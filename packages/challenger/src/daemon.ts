@@ -19,6 +19,7 @@ import { TraceClient } from "@refereed/trace";
 import {
   ChainNudger,
   DEV_CHAIN_IDS,
+  dutyLoop,
   GameStatus,
   ProtocolReader,
   jsonSafe,
@@ -353,16 +354,7 @@ export async function runChallenger(config: ChallengerConfig): Promise<Challenge
     metrics.balance.set(Number(await client.getBalance({ address: me })));
   }
 
-  const duty = (async () => {
-    while (!stopped) {
-      try {
-        await tick();
-      } catch (err) {
-        if (!stopped) log.warn({ err: { message: (err as Error).message, name: (err as Error).name } }, "duty tick failed (RPC?); retrying");
-      }
-      await nap(tickMs);
-    }
-  })();
+  const duty = dutyLoop(tick, { tickMs, stopped: () => stopped, nap, log });
 
   return {
     address: me,

@@ -38,6 +38,7 @@ import { BotConfigError, jsonSafe } from "./shared/config.js";
 import { TraceRollupData } from "./shared/data.js";
 import { loadJobDataset } from "./shared/dataset.js";
 import { GameStatus, JobStatus, RollupStatus, Side, clockMargin, rollupIdOf } from "./shared/game.js";
+import { dutyLoop } from "./shared/process.js";
 
 /** A snapshot of what the trainer is doing (for tests, the CLI's status and the demo). */
 export interface TrainerStatus {
@@ -432,16 +433,7 @@ export async function runTrainer(config: TrainerConfig): Promise<TrainerHandle> 
     metrics.balance.set(Number(await client.getBalance({ address: me })));
   }
 
-  const duty = (async () => {
-    while (!stopped) {
-      try {
-        await tick();
-      } catch (err) {
-        if (!stopped) log.warn({ err: { message: (err as Error).message, name: (err as Error).name } }, "duty tick failed (RPC?); retrying");
-      }
-      await nap(tickMs);
-    }
-  })();
+  const duty = dutyLoop(tick, { tickMs, stopped: () => stopped, nap, log });
 
   return {
     address: me,

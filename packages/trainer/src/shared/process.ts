@@ -82,3 +82,18 @@ export async function runProcess(opts: {
 export function exitCodeOf(err: unknown): number {
   return err instanceof UsageError || err instanceof BotConfigError || (err as Error)?.name?.endsWith("KeyError") || (err as Error)?.name === "MissingKeyError" ? 2 : 1;
 }
+
+/**
+ * The duty loop of a daemon: runs `tick` every `tickMs` until `stopped()`. A failing tick (usually the RPC endpoint)
+ * is logged and retried on the next tick; `nap` is the daemon's abortable sleep, so `stop()` ends the wait at once.
+ */
+export async function dutyLoop(tick: () => Promise<void>, opts: { tickMs: number; stopped: () => boolean; nap: (ms: number) => Promise<unknown>; log: Logger }): Promise<void> {
+  while (!opts.stopped()) {
+    try {
+      await tick();
+    } catch (err) {
+      if (!opts.stopped()) opts.log.warn({ err: { message: (err as Error).message, name: (err as Error).name } }, "duty tick failed (RPC?); retrying");
+    }
+    await opts.nap(opts.tickMs);
+  }
+}
