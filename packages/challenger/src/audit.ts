@@ -17,7 +17,7 @@
  */
 import { mkdirSync, existsSync, writeFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
-import { keccak256, type Hex } from "viem";
+import { BaseError, HttpRequestError, TimeoutError, keccak256, type Hex } from "viem";
 import { bitsOf, checkDropoutElement, fromHex, stateTree, toHex, Kind, buildTree } from "@refereed/core";
 import {
   TraceFormatError,
@@ -281,6 +281,8 @@ export class TraceAuditor {
         this.opts.log?.("info", { target: { ...target }, trainerValid: valid }, "one-step check of the candidate (eth_call)");
         if (!valid) return target;
       } catch (err) {
+        // no answer from the RPC endpoint is no verdict: the audit fails and is retried (the rollup stays "new")
+        if (isTransportError(err)) throw err;
         this.opts.log?.("warn", { target: { ...target }, error: (err as Error).message.slice(0, 300) }, "candidate not adjudicable (the verifier reverts)");
       }
     }
@@ -294,6 +296,11 @@ export class TraceAuditor {
     if (err instanceof TracePublishError || err instanceof TraceUriError || err instanceof TraceFormatError) return { kind: "trace-error", reason: "format", retry: false, unverified, detail: (err as Error).message };
     throw err;
   }
+}
+
+/** The request did not reach the chain or got no answer (HTTP failure, timeout), as opposed to a revert. */
+function isTransportError(err: unknown): boolean {
+  return err instanceof BaseError && err.walk((e) => e instanceof HttpRequestError || e instanceof TimeoutError) !== null;
 }
 
 function writeAtomic(path: string, bytes: Uint8Array): void {

@@ -7,60 +7,22 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { runTrainer, GameStatus, type TrainerHandle } from "@refereed/trainer";
 import { TERMS, freePort, makeSpec, startChain, tempDir, testLogger, until, type Chain } from "../../trainer/test/fixtures.js";
+import { killAllBots, startBot, writeConfig } from "../../trainer/test/procs.js";
 
-const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 let chain: Chain;
 const tmp = tempDir("restart");
-const children = new Set<ChildProcess>();
-const killAll = () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null && c.pid) c.kill("SIGKILL");
-};
-process.on("exit", killAll);
 before(async () => {
   chain = await startChain(tmp.dir);
 });
 after(async () => {
-  killAll();
+  killAllBots();
   await chain?.stop();
   tmp.cleanup();
 });
-
-interface Proc {
-  readonly child: ChildProcess;
-  readonly lines: { msg?: string; [k: string]: unknown }[];
-  readonly exited: Promise<number | null>;
-}
-
-function startChallengerProcess(config: string): Proc {
-  const child = spawn(process.execPath, ["--import", "tsx", "packages/challenger/src/main.ts", "--config", config], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  children.add(child);
-  const lines: Proc["lines"] = [];
-  let buf = "";
-  child.stdout!.on("data", (d: Buffer) => {
-    buf += d.toString();
-    let i: number;
-    while ((i = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      try {
-        lines.push(JSON.parse(line) as Proc["lines"][number]);
-      } catch {
-        /* not a log line */
-      }
-      if (process.env.REFEREED_TEST_LOGS) process.stderr.write(`[challenger ${child.pid}] ${line}\n`);
-    }
-  });
-  child.stderr!.on("data", (d: Buffer) => process.env.REFEREED_TEST_LOGS && process.stderr.write(`[challenger ${child.pid} stderr] ${d}`));
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  return { child, lines, exited };
-}
 
 describe("challenger process: kill -9 mid-game and restart", () => {
   it("resumes its game, wins, and pays one bond", async () => {
@@ -75,26 +37,22 @@ describe("challenger process: kill -9 mid-game and restart", () => {
       const spec = makeSpec(vrfSeed, 3, 31);
       const jobId = await chain.createJob(requester, spec);
       const metricsPort = await freePort();
-      const config = join(tmp.dir, "challenger.json");
-      writeFileSync(
-        config,
-        JSON.stringify({
-          rpcUrl: chain.url,
-          deployment: join(tmp.dir, "deployments", "e2e.json"),
-          key: { privateKey: key },
-          dataDir: join(tmp.dir, "challenger-state"),
-          audit: "full",
-          jobIds: [jobId.toString()],
-          maxCallsPerTx: 1,
-          confirmations: 1,
-          pollIntervalMs: 100,
-          tickMs: 300,
-          metricsPort,
-          logLevel: "info",
-        }),
-      );
-      let proc = startChallengerProcess(config);
-      await until("the challenger process is ready", () => proc.lines.some((l) => l.event === "ready"), 60_000);
+      const config = writeConfig(join(tmp.dir, "challenger.json"), {
+        rpcUrl: chain.url,
+        deployment: join(tmp.dir, "deployments", "e2e.json"),
+        key: { privateKey: key },
+        dataDir: join(tmp.dir, "challenger-state"),
+        audit: "full",
+        jobIds: [jobId.toString()],
+        maxCallsPerTx: 1,
+        confirmations: 1,
+        pollIntervalMs: 100,
+        tickMs: 300,
+        metricsPort,
+        logLevel: "info",
+      });
+      let proc = startBot("challenger", config);
+      await proc.ready();
       trainer = await runTrainer({
         rpcUrl: chain.url,
         deployment: chain.deployment,
@@ -112,16 +70,15 @@ describe("challenger process: kill -9 mid-game and restart", () => {
         logger: await testLogger("restart-trainer"),
       });
       // kill -9 right after its first move following the opening
-      await until("the challenger opened its game and made a move", () => proc.lines.some((l) => l.msg === "game opened") && proc.lines.some((l) => l.msg === "walk sent"), 90_000);
-      proc.child.kill("SIGKILL");
-      assert.equal(await proc.exited, null, "killed by a signal");
-      const gameId = BigInt(proc.lines.find((l) => l.msg === "game opened")!.gameId as string);
+      const gameId = BigInt((await proc.waitFor("game opened")).gameId as string);
+      await proc.waitFor("walk sent");
+      assert.deepEqual(await proc.kill("SIGKILL"), { code: null, signal: "SIGKILL" }, "killed by a signal");
       const mid = await chain.read<{ status: number }>("getGame", [gameId]);
       assert.equal(Number(mid.status), GameStatus.InProgress, "killed mid-game");
 
-      proc = startChallengerProcess(config);
+      proc = startBot("challenger", config);
       await until("the restarted challenger won", async () => Number((await chain.read<{ status: number }>("getGame", [gameId])).status) === GameStatus.ChallengerWon, 90_000);
-      assert.ok(proc.lines.some((l) => l.msg === "follower resumes from its saved cursor"), "resumed from its store");
+      assert.ok(proc.line("follower resumes from its saved cursor"), "resumed from its store");
       const opened = await chain.publicClient.getContractEvents({
         address: chain.deployment.contracts.Refereed.address,
         abi: (await import("@refereed/client")).loadArtifact("Refereed").abi,
@@ -136,8 +93,7 @@ describe("challenger process: kill -9 mid-game and restart", () => {
         return /refereed_challenger_games_won_total 1\n/.test(text) && /refereed_challenger_credits_wei 0\n/.test(text) ? text : null;
       });
       assert.match(metrics, /refereed_challenger_games_open 0/);
-      proc.child.kill("SIGTERM");
-      assert.equal(await proc.exited, 0, "graceful stop on SIGTERM");
+      assert.deepEqual(await proc.kill("SIGTERM"), { code: 0, signal: null }, "graceful stop on SIGTERM");
     } finally {
       await trainer?.stop();
     }

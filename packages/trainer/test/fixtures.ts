@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createPublicClient, createWalletClient, http, parseEther, parseEventLogs, type Address, type Hex, type LocalAccount, type PublicClient } from "viem";
+import { createPublicClient, createWalletClient, decodeFunctionData, http, parseEther, parseEventLogs, type Address, type Hex, type LocalAccount, type PublicClient } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { deployProtocol, loadArtifact, silentLogger, type Deployment, type Logger } from "@refereed/client";
 import { vrfKeygen } from "@refereed/core";
@@ -132,3 +132,33 @@ export async function testLogger(name: string): Promise<Logger> {
 }
 
 export const hexOf = (h: Hex) => h;
+
+/** A transaction an account sent, as mined. */
+export interface SentTx {
+  readonly hash: Hex;
+  readonly block: bigint;
+  /** the Refereed function called (decoded with its ABI), or null for any other destination */
+  readonly functionName: string | null;
+  readonly success: boolean;
+  /** gasUsed · effectiveGasPrice (wei) */
+  readonly fee: bigint;
+}
+
+/** Every transaction `from` sent on `chain` (scans all blocks: dev chains only), in order. */
+export async function transactionsFrom(chain: Chain, from: Address): Promise<SentTx[]> {
+  const abi = loadArtifact("Refereed").abi;
+  const refereed = chain.deployment.contracts.Refereed.address.toLowerCase();
+  const head = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
+  const out: SentTx[] = [];
+  for (let b = 0n; b <= head; b++) {
+    const block = await chain.publicClient.getBlock({ blockNumber: b, includeTransactions: true });
+    for (const t of block.transactions) {
+      if (t.from.toLowerCase() !== from.toLowerCase()) continue;
+      const r = await chain.publicClient.getTransactionReceipt({ hash: t.hash });
+      let functionName: string | null = null;
+      if (t.to?.toLowerCase() === refereed) functionName = decodeFunctionData({ abi, data: t.input }).functionName;
+      out.push({ hash: t.hash, block: b, functionName, success: r.status === "success", fee: r.gasUsed * r.effectiveGasPrice });
+    }
+  }
+  return out;
+}
