@@ -207,6 +207,7 @@ abstract contract RefereedFixture {
     uint128 internal constant CB = 100_000;
     uint64 internal constant WINDOW = 1 days;
     uint64 internal constant CLOCK = 1 hours;
+    uint64 internal constant SUBMIT = 2 days;
 
     address internal constant REQUESTER = address(0xA11CE0);
     address internal constant TRAINER = address(0xB0B0);
@@ -238,19 +239,25 @@ abstract contract RefereedFixture {
         p.challengeWindow = WINDOW;
         p.trainerClock = CLOCK;
         p.challengerClock = CLOCK;
+        p.submissionTimeout = SUBMIT;
         p.trainerBond = TB;
         p.challengerBond = CB;
     }
 
     /// @notice Creates and accepts a job, then submits both rollups (`cheat`: the second one carries the fraud).
     function _job(bool cheat) internal returns (uint256 jobId) {
+        jobId = _jobSubmitting(cheat, 2);
+    }
+
+    /// @notice Creates and accepts a job, then submits its first `rollups` rollups.
+    function _jobSubmitting(bool cheat, uint256 rollups) internal returns (uint256 jobId) {
         Refereed.JobParams memory p = _params(); // (argument calls made before the prank)
         vm.prank(REQUESTER);
         jobId = refereed.createJob{value: REWARD}(p);
         vm.prank(TRAINER);
         refereed.acceptJob{value: TB}(jobId);
         bytes32 state = trace.stateRoot();
-        for (uint256 r; r < 2; ++r) {
+        for (uint256 r; r < rollups; ++r) {
             bytes32 root = trace.rollupRoot(cheat, r); // (argument calls made before the prank)
             vm.prank(TRAINER);
             refereed.submitRollup(jobId, state, root, state, "");

@@ -35,7 +35,7 @@ import { encodeDescriptor, templateTree, type NodeDescriptor } from "../../packa
 
 // ─────────────────────────────────────────── protocol enums (mirrors of Refereed.sol) ───────────────────────────────
 
-export { Branch, GameStatus, JobStatus, levelsAt, Phase, RollupStatus, Side } from "../../packages/trainer/src/shared/game.js";
+export { Branch, GameStatus, JobStatus, levelsAt, Phase, RollupStatus, Side, trainerBondAward } from "../../packages/trainer/src/shared/game.js";
 import { Branch, GameStatus, JobStatus, levelsAt, Phase, RollupStatus, Side } from "../../packages/trainer/src/shared/game.js";
 
 /** Opcodes of the template (docs/GAME.md §1.1). */
@@ -392,6 +392,7 @@ export interface JobConfig {
   readonly challengeWindow: bigint;
   readonly trainerClock: bigint;
   readonly challengerClock: bigint;
+  readonly submissionTimeout: bigint;
 }
 
 export const DEFAULT_JOB: JobConfig = {
@@ -403,6 +404,7 @@ export const DEFAULT_JOB: JobConfig = {
   challengeWindow: 7_200n,
   trainerClock: 3_600n,
   challengerClock: 3_600n,
+  submissionTimeout: 86_400n,
 };
 
 export function jobParams(trace: Trace, cfg: JobConfig, specHash: Hex = `0x${"ab".repeat(32)}`) {
@@ -420,6 +422,7 @@ export function jobParams(trace: Trace, cfg: JobConfig, specHash: Hex = `0x${"ab
     challengeWindow: cfg.challengeWindow,
     trainerClock: cfg.trainerClock,
     challengerClock: cfg.challengerClock,
+    submissionTimeout: cfg.submissionTimeout,
     trainerBond: cfg.trainerBond,
     challengerBond: cfg.challengerBond,
   };
