@@ -4,7 +4,7 @@ pragma solidity ^0.8.28;
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
 import {LibMerkle} from "./lib/LibMerkle.sol";
-import {LibFloat32} from "./lib/LibFloat32.sol";
+import {LibWordTree} from "./lib/LibWordTree.sol";
 import {TrainerKeys} from "./TrainerKeys.sol";
 import {LibTemplate} from "./lib/LibTemplate.sol";
 import {IOneStepVerifier, StepContext} from "./interfaces/IOneStepVerifier.sol";
@@ -721,6 +721,8 @@ contract Refereed is ReentrancyGuard, Multicall {
         uint256 want = LibMerkle.chunkByteLength(p.len(), p.index());
         if (chunk.length != want) revert LeafLength(chunk.length, want);
         _checkLeaf(g, chunk);
+        // From here the game holds the chunk's word tree: the one-step opens one word, not the chunk (SPEC §2.5).
+        g.current = LibWordTree.root(chunk);
         g.pos = p.withRevealed();
         emit ChunkRevealed(gameId, uint64(p.index()), chunk);
     }
@@ -777,16 +779,13 @@ contract Refereed is ReentrancyGuard, Multicall {
         Phase ph = p.phase();
         if (ph != Phase.ElementStep && ph != Phase.JournalStep) revert WrongPhase(gameId, Phase.ElementStep, ph);
         _charge(gameId, g, Side.Trainer);
-        _checkLeaf(g, leafData);
         StepContext memory ctx = _context(g, startState, rollupRoot, endState);
         bool trainerValid;
         if (ph == Phase.ElementStep) {
-            uint256 want = LibMerkle.chunkByteLength(p.len(), p.index());
-            if (leafData.length != want) revert LeafLength(leafData.length, want);
-            ctx.chunk = leafData;
-            ctx.elementBits = LibFloat32.elementAtCalldata(leafData, ctx.element % LibMerkle.CHUNK_ELEMS);
+            ctx.elementBits = LibWordTree.openElement(g.current, ctx.element % LibMerkle.CHUNK_ELEMS, leafData);
             trainerValid = verifier.verifyElement(ctx, proof);
         } else {
+            _checkLeaf(g, leafData);
             ctx.journalEntry = leafData;
             trainerValid = verifier.verifyJournalEntry(ctx, proof);
         }

@@ -5,6 +5,7 @@ import {RefereedFixture} from "./RefereedFixture.t.sol";
 import {Refereed} from "../Refereed.sol";
 import {LibMerkle} from "../lib/LibMerkle.sol";
 import {LibTemplate} from "../lib/LibTemplate.sol";
+import {LibWordTree} from "../lib/LibWordTree.sol";
 import {Clock, LibClock, Side} from "../types/Clock.sol";
 import {Phase, Position, LibPosition} from "../types/Position.sol";
 
@@ -162,6 +163,37 @@ contract RefereedTest is RefereedFixture {
         _eq(uint256(afterG.current), uint256(before.current), "current unchanged");
         _eq(Position.unwrap(afterG.pos), Position.unwrap(before.pos), "position unchanged");
         _eq(uint256(Clock.unwrap(afterG.clock)), uint256(Clock.unwrap(before.clock)), "clock unchanged");
+    }
+
+    /// The one-step opens the element through the chunk's word tree: any flipped bit of the word or of a sibling, or a
+    /// wrong length, reverts and changes nothing; the right opening then adjudicates.
+    function testFuzz_step_elementOpening_anyFlippedBit_reverts(uint256 which, uint8 bit, uint256 element) public {
+        uint256 jobId = _job(false);
+        uint256 gameId = _open(jobId, false, 0, address(0xC1));
+        for (uint256 guard; guard < 40 && refereed.getGame(gameId).pos.phase() != Phase.ElementStep; ++guard) {
+            if (refereed.sideToMove(gameId) == Side.Trainer) _trainerMove(gameId, false);
+            else _challengerMove(gameId, false, 1, 1, element);
+        }
+        Refereed.Game memory g = refereed.getGame(gameId);
+        _eq(uint256(g.pos.phase()), uint256(Phase.ElementStep), "at the one-step");
+        bytes memory chunk = trace.nodeChunk(false, 0, g.iteration, g.nodeId);
+        bytes memory opening = trace.elementOpening(chunk, g.element % 256);
+        bytes memory proof = trace.stepProof(false, 0, g.iteration, g.nodeId);
+        bytes32 state = trace.stateRoot();
+        bytes32 root = trace.rollupRoot(false, 0);
+        bytes memory bad = bytes.concat(opening);
+        uint256 k = which % 192;
+        bad[k] = bad[k] ^ bytes1(uint8(1) << (bit % 8));
+        vm.expectPartialRevert(LibWordTree.WordOpeningMismatch.selector);
+        vm.prank(TRAINER);
+        refereed.step(gameId, state, root, state, bad, proof);
+        vm.expectRevert(abi.encodeWithSelector(LibWordTree.WordOpeningLength.selector, chunk.length, 192));
+        vm.prank(TRAINER);
+        refereed.step(gameId, state, root, state, chunk, proof);
+        _eq(uint256(refereed.getGame(gameId).status), uint256(Refereed.GameStatus.InProgress), "still in progress");
+        vm.prank(TRAINER);
+        refereed.step(gameId, state, root, state, opening, proof);
+        _eq(uint256(refereed.getGame(gameId).status), uint256(Refereed.GameStatus.TrainerWon), "honest element");
     }
 
     function testFuzz_choose_paddingOrOutOfRange_reverts(uint256 k) public {

@@ -156,6 +156,27 @@ contract TinyTrace {
     }
 
     /// @notice The `proof` of `step` for node `node` in iteration `i` of rollup `r` (OneStepVerifierV0 layout).
+    /// @notice The 192-byte opening of element `offset` of `chunk` through its word tree (SPEC §2.5), computed the
+    /// plain way (an independent check of Refereed's assembly).
+    function elementOpening(bytes memory chunk, uint256 offset) public pure returns (bytes memory) {
+        bytes32[32] memory w;
+        for (uint256 k; k < chunk.length; ++k) {
+            w[k / 32] |= bytes32(uint256(uint8(chunk[k])) << (8 * (31 - (k % 32))));
+        }
+        uint256 idx = offset / 8;
+        bytes memory out = abi.encodePacked(w[idx]);
+        uint256 width = 32;
+        while (width > 1) {
+            out = abi.encodePacked(out, w[idx ^ 1]);
+            for (uint256 k; k < width / 2; ++k) {
+                w[k] = keccak256(abi.encodePacked(w[2 * k], w[2 * k + 1]));
+            }
+            width /= 2;
+            idx /= 2;
+        }
+        return out;
+    }
+
     function stepProof(bool cheat, uint256 r, uint256 i, uint256 node) external view returns (bytes memory) {
         bytes memory opProof;
         if (node == 1) {
@@ -295,18 +316,18 @@ abstract contract RefereedFixture {
         } else if (ph == Phase.ChunkLeaf) {
             refereed.revealChunk(gameId, trace.nodeChunk(cheat, r, it, g.nodeId));
         } else if (ph == Phase.ElementStep) {
-            refereed.step(
-                gameId,
-                trace.stateRoot(),
-                trace.rollupRoot(cheat, r),
-                trace.stateRoot(),
-                trace.nodeChunk(cheat, r, it, g.nodeId),
-                trace.stepProof(cheat, r, it, g.nodeId)
-            );
+            _step(gameId, cheat, g);
         } else {
             revert AssertionFailed("no trainer move in this phase", uint256(ph), 0);
         }
         vm.stopPrank();
+    }
+
+    function _step(uint256 gameId, bool cheat, Refereed.Game memory g) private {
+        uint256 r = uint64(g.rollupId);
+        bytes memory opening = trace.elementOpening(trace.nodeChunk(cheat, r, g.iteration, g.nodeId), g.element % 256);
+        bytes memory proof = trace.stepProof(cheat, r, g.iteration, g.nodeId);
+        refereed.step(gameId, trace.stateRoot(), trace.rollupRoot(cheat, r), trace.stateRoot(), opening, proof);
     }
 
     /// @notice The challenger's choice: iteration `iter`, node `node`, element `element` (each reduced to a real one).

@@ -16,6 +16,7 @@ import {
   buildTree,
   chunkByteLength,
   concat,
+  elementOpening,
   depthFor,
   encodeIterationLeaf,
   graphTree,
@@ -669,7 +670,7 @@ export function directDisputeCalls(
     encodeFunctionData({
       abi,
       functionName: "step",
-      args: [gameId, s, root, e, toHex(chunk), stepProof(trace, r, target.iteration, target.node, target.element)],
+      args: [gameId, s, root, e, toHex(elementOpening(chunk, target.element % CHUNK_ELEMS)), stepProof(trace, r, target.iteration, target.node, target.element)],
     }),
   );
   return calls;
@@ -823,7 +824,7 @@ export class Harness {
       const [st, root, e] = trace.claim(r);
       return this.sent(
         this.refereed.write.step(
-          [gameId, st, root, e, toHex(chunk), stepProof(trace, r, s.iteration, s.nodeId, s.element)],
+          [gameId, st, root, e, toHex(elementOpening(chunk, Number(s.element) % CHUNK_ELEMS)), stepProof(trace, r, s.iteration, s.nodeId, s.element)],
           { account },
         ),
       );
