@@ -15,11 +15,15 @@
  * overheadRatioCommitOnly (commit / baseline − 1), commitVsSha256 (iteration commitment throughput / one
  * SHA-256 over the same bytes), auditVsTrain (full audit per iteration / baseline step), vsTfjs (protocol
  * step / tfjs step), stepMs.
+ *
+ * Progress of the accuracy run (steps) and of the timed blocks goes to stderr (a bar on a terminal, plain lines in
+ * a log); the timed blocks report it between blocks, never inside one.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { progress, type Progress } from "@refereed/client";
 import { sha256, tensorRoot, vrfEval, vrfKeygen, vrfVerify } from "@refereed/core";
 import {
   FastHasher,
@@ -64,7 +68,13 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
-const log = (...a: unknown[]) => console.log("[bench:engine]", ...a);
+/** The progress of the current part (stderr); `log` prints its lines around it. */
+let bar: Progress | null = null;
+const log = (...a: unknown[]) => {
+  const print = () => console.log("[bench:engine]", ...a);
+  if (bar) bar.interrupt(print);
+  else print();
+};
 
 function jobFor(train: Dataset, dsRoot: Uint8Array, scheme: "bls12-381" | "hash-insecure") {
   const spec = makeJobSpec({
@@ -119,13 +129,19 @@ async function main() {
     ];
     t = performance.now();
     const spe = acc.trainer.schedule.stepsPerEpoch;
+    bar = progress({ label: "accuracy run", total: epochs * spe });
     for (let e = 1; e <= epochs; e++) {
       let loss = 0;
-      for (let s = 0; s < spe; s++) loss += await acc.trainer.runStep();
+      for (let s = 0; s < spe; s++) {
+        loss += await acc.trainer.runStep();
+        bar.tick(1, `epoch ${e}/${epochs}`);
+      }
       await acc.drain();
       curve.push({ epoch: e, step: acc.trainer.step, meanLoss: round(loss / spe), testAccuracy: acc.trainer.accuracy(test) });
       log(`epoch ${e}: mean loss ${(loss / spe).toFixed(4)}, test accuracy ${curve[e]!.testAccuracy}`);
     }
+    bar.done(`${epochs * spe} steps, test accuracy ${curve.at(-1)!.testAccuracy}`);
+    bar = null;
     const accuracyRunMs = performance.now() - t;
     const manifest = await acc.close();
     const traceBytes = manifest ? dirBytes(join(scratch, "accuracy-trace")) : 0;
@@ -168,25 +184,32 @@ async function main() {
       await runs[m]!.drain();
     }
     if (tf && tfModel) for (let s = 0; s < 3; s++) await tfjsStep(tf, tfModel, train, runs.baseline!.trainer.schedule.examples(s));
+    bar = progress({ label: "timed blocks", total: blocks * (modes.length + (tf && tfModel ? 1 : 0)) * blockSteps });
     for (let b = 0; b < blocks; b++) {
       for (const m of modes) {
         const r = runs[m]!;
+        bar.tick(0, `block ${b + 1}/${blocks}: ${m}`);
         const start = performance.now();
         const c0 = cpuMs();
         for (let s = 0; s < blockSteps; s++) await r.trainer.runStep();
         await r.drain();
         times[m].push((performance.now() - start) / blockSteps);
         cpu[m].push((cpuMs() - c0) / blockSteps);
+        bar.tick(blockSteps);
       }
       if (tf && tfModel) {
+        bar.tick(0, `block ${b + 1}/${blocks}: tfjs`);
         const start = performance.now();
         const c0 = cpuMs();
         for (let s = 0; s < blockSteps; s++) await tfjsStep(tf, tfModel, train, runs.baseline!.trainer.schedule.examples(b * blockSteps + s));
         times.tfjs.push((performance.now() - start) / blockSteps);
         cpu.tfjs.push((cpuMs() - c0) / blockSteps);
+        bar.tick(blockSteps);
       }
       log(`block ${b + 1}/${blocks}: ${Object.entries(times).map(([k, v]) => `${k} ${v.at(-1)?.toFixed(2) ?? "-"} ms`).join(", ")}`);
     }
+    bar.done();
+    bar = null;
     for (const m of modes) await runs[m]!.close();
     // audit of a trace without BLS proofs (hash seed scheme): the element checks and root verification alone
     const reader2 = TraceReader.open(join(scratch, "trace-commit"));
@@ -264,6 +287,7 @@ async function main() {
     log(`wrote ${outFile}`);
     log(JSON.stringify({ testAccuracy: result.testAccuracy, overheadRatio: result.overheadRatio, overheadRatioCommitOnly: result.overheadRatioCommitOnly, cpuOverheadRatio: result.cpuOverheadRatio, commitVsSha256: result.commitVsSha256, auditVsTrain: result.auditVsTrain, vsTfjs: result.vsTfjs, stepMs, cpuMsPerStep, loadAverage: result.loadAverage }));
   } finally {
+    bar?.stop();
     rmSync(scratch, { recursive: true, force: true });
   }
 }

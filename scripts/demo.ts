@@ -9,18 +9,24 @@
  *      to one operator element, adjudicated on-chain and slashed;
  *   4. prints progress while it runs and ends with a table, also written to demo-report.json.
  *
+ * Progress: events of the chain as lines on stdout; on stderr a progress bar (a terminal) or plain lines (a pipe, a
+ * log): the chain starting, the jobs created, the training steps of every trainer (each serves its Prometheus
+ * counter on 127.0.0.1, at the address its log's ready line names), then the jobs settling (rollups submitted and finalized, the next challenge window, games
+ * resolved, attacks caught).
+ *
  * Environment: DEMO_HONEST_STEPS (default 375: three epochs, in 5 rollups), DEMO_ATTACK_STEPS (8), DEMO_TIMEOUT_S (540), DEMO_KEEP=1 keeps the
  * work directory (.refereed/demo-*: configs, logs of every process, traces, bot stores), DEMO_REPORT the report path.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { createPublicClient, createWalletClient, formatEther, http, parseEther, parseEventLogs, type Abi, type Address, type Hex, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { deployProtocol, loadArtifact, repoRoot } from "@refereed/client";
+import { deployProtocol, loadArtifact, progress, repoRoot, type Progress } from "@refereed/client";
 import { sha256, toHex, utf8, vrfKeygen } from "@refereed/core";
-import { countCorrect, datasetRoot, loadMnist, makeJobSpec, mlpTemplate, onchainJobFields, TraceReader, type AdversaryKind, type JobSpec } from "@refereed/engine";
+import { countCorrect, datasetRoot, loadMnist, makeJobSpec, mlpTemplate, TraceReader, type AdversaryKind, type JobSpec } from "@refereed/engine";
+import { jobParamsForSpec } from "@refereed/trainer/shared";
 import { localDevKey } from "../packages/cli/src/network.js";
 import { table } from "../packages/cli/src/protocol.js";
 
@@ -42,12 +48,22 @@ interface Scenario {
   jobId?: bigint;
   spec?: JobSpec;
   dataDir?: string;
+  /** the trainer's log; its Prometheus endpoint (from the log's ready line), and the training steps last read there */
+  logFile?: string;
+  metricsUrl?: string;
+  trained?: number;
 }
 
 const t0 = Date.now();
 const children: ChildProcess[] = [];
 const elapsed = () => `${String(Math.round((Date.now() - t0) / 1000)).padStart(4)}s`;
-const say = (line: string) => console.log(`[${elapsed()}] ${line}`);
+/** The progress of the current phase (stderr); `say` prints its lines around it. */
+let bar: Progress | null = null;
+const say = (line: string) => {
+  const print = () => console.log(`[${elapsed()}] ${line}`);
+  if (bar) bar.interrupt(print);
+  else print();
+};
 
 function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -78,6 +94,7 @@ function stopAll(): void {
   for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
 }
 process.on("SIGINT", () => {
+  bar?.stop();
   stopAll();
   process.exit(130);
 });
@@ -93,6 +110,96 @@ async function waitRpc(url: string, ms: number): Promise<PublicClient> {
       if (Date.now() > end) throw new Error(`the local chain did not answer on ${url}: ${(e as Error).message}`);
       await new Promise((r) => setTimeout(r, 300));
     }
+  }
+}
+
+/** The metrics URL a bot logs when it is ready (`{"event":"ready","metrics":…}`), once it has. */
+function readyMetricsUrl(logFile: string): string | undefined {
+  if (!existsSync(logFile)) return undefined;
+  const m = /"event":"ready"[^\n]*?"metrics":"([^"]+)"/.exec(readFileSync(logFile, "utf8"));
+  return m?.[1];
+}
+
+/** Training steps a trainer has run, from its Prometheus counter; null while it does not answer (starting, busy). */
+async function stepsTrained(s: Scenario): Promise<number | null> {
+  s.metricsUrl ??= readyMetricsUrl(s.logFile!);
+  if (!s.metricsUrl) return null;
+  try {
+    const res = await fetch(s.metricsUrl, { signal: AbortSignal.timeout(1000) });
+    const m = /^refereed_trainer_training_steps_total (\S+)$/m.exec(await res.text());
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null; // progress only: the chain, not this counter, decides what the demo reports
+  }
+}
+
+const sum = <T>(xs: readonly T[], f: (x: T) => number) => xs.reduce((n, x) => n + f(x), 0);
+
+/**
+ * What the demo shows while it follows the chain: first the training steps of every trainer (from their counters),
+ * then the jobs settling: the honest rollups submitted and finalized, the next challenge window, games, attacks caught.
+ */
+class FollowProgress {
+  gamesOpened = 0;
+  gamesResolved = 0;
+  /** honest rollup index → the unix second its challenge window closes */
+  private readonly windows = new Map<number, number>();
+  private readonly final = new Set<number>();
+  private training = true;
+  /** how far the chain's clock runs ahead of this one (a block a transaction: busy seconds push its timestamps ahead) */
+  private chainAhead = 0;
+
+  constructor(
+    private readonly scenarios: readonly Scenario[],
+    private readonly honest: Scenario,
+    private readonly honestRollups: number,
+  ) {}
+
+  start(): Progress {
+    return progress({ label: "training steps", total: sum(this.scenarios, (s) => s.steps) });
+  }
+
+  submitted(index: number, windowCloses: number): void {
+    this.windows.set(index, windowCloses);
+  }
+
+  finalized(index: number): void {
+    this.final.add(index);
+  }
+
+  sawChainTime(timestamp: number): void {
+    this.chainAhead = Math.max(this.chainAhead, timestamp - Math.floor(Date.now() / 1000));
+  }
+
+  async readTrainers(): Promise<void> {
+    await Promise.all(
+      this.scenarios.map(async (s) => {
+        const n = await stepsTrained(s);
+        if (n !== null) s.trained = n;
+      }),
+    );
+  }
+
+  /** Updates `bar`; returns the bar of the settling phase once every trainer has trained all its steps. */
+  show(bar: Progress, settled: ReadonlyMap<bigint, string>): Progress {
+    const h = this.honest;
+    // a trainer whose job has ended trains no more; the honest one has trained at least what it submitted
+    const steps = (s: Scenario) => (settled.has(s.jobId!) ? s.steps : Math.min(s.steps, Math.max(s.trained ?? 0, s === h ? this.windows.size * s.rollupSteps : 0)));
+    const attacks = this.scenarios.filter((s) => s !== h);
+    const caught = attacks.filter((s) => settled.get(s.jobId!) === "dead").length;
+    if (this.training) {
+      const trained = sum(this.scenarios, steps);
+      bar.update(trained, `honest ${steps(h)}/${h.steps}, ${this.windows.size}/${this.honestRollups} rollups submitted · attacks ${sum(attacks, steps)}/${sum(attacks, (s) => s.steps)} steps, caught ${caught}/${attacks.length}`);
+      if (trained < sum(this.scenarios, (s) => s.steps)) return bar;
+      bar.done(`${trained} steps trained`);
+      this.training = false;
+      bar = progress({ label: "settling jobs", total: this.scenarios.length });
+    }
+    const next = [...this.windows.keys()].filter((k) => !this.final.has(k)).sort((a, b) => a - b)[0];
+    const left = next === undefined ? 0 : this.windows.get(next)! - Math.floor(Date.now() / 1000) - this.chainAhead;
+    const window = next === undefined ? "" : left > 0 ? ` (rollup ${next}'s window closes in ${left} s)` : ` (rollup ${next} finalizing)`;
+    bar.update(settled.size, `attacks caught ${caught}/${attacks.length} · honest ${this.final.size}/${this.honestRollups} rollups finalized${window} · games ${this.gamesResolved}/${this.gamesOpened} resolved`);
+    return bar;
   }
 }
 
@@ -126,7 +233,8 @@ async function main(): Promise<void> {
   const rpcUrl = `http://127.0.0.1:${port}`;
   const hardhat = realpathSync(join(repoRoot, "node_modules/.bin/hardhat"));
   startProcess("chain", [hardhat, "node", "--hostname", "127.0.0.1", "--port", String(port)], join(work, "chain.log"));
-  const publicClient = await waitRpc(rpcUrl, 60_000);
+  bar = progress({ label: "starting the local chain", refreshMs: 250 });
+  const publicClient = await waitRpc(rpcUrl, 60_000).finally(() => bar?.stop());
   say(`local chain up on ${rpcUrl} (chain id ${await publicClient.getChainId()})`);
   const requester = privateKeyToAccount(localDevKey(0));
   const { deployment } = await deployProtocol({ network: "demo", rpcUrl, account: requester, root: work });
@@ -143,41 +251,28 @@ async function main(): Promise<void> {
   const refereed = { address: deployment.contracts.Refereed.address as Address, abi: loadArtifact("Refereed").abi as Abi };
   const chain = { id: deployment.chainId, name: "demo", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [rpcUrl] } } };
   const wallet = createWalletClient({ account: requester, chain, transport: http(rpcUrl) });
+  bar = progress({ label: "creating jobs", total: scenarios.length, plain: false }); // a few seconds: the terminal only
   for (const s of scenarios) {
     const key = vrfKeygen(s.vrfSeed);
     s.spec = makeJobSpec({ model: MODEL, datasetRoot: dsRoot, trainExamples: 8000, steps: s.steps, initSeed: sha256(utf8(`demo init ${s.name}`)), vrfKey: key.pk, seedScheme: "bls12-381" });
-    const f = onchainJobFields(s.spec);
-    const hash = await wallet.writeContract({
-      ...refereed,
-      functionName: "createJob",
-      value: parseEther(ECON.reward),
-      args: [
-        {
-          specHash: f.specHash,
-          templateRoot: f.templateRoot,
-          initialState: f.initialState,
-          datasetRoot: f.datasetRoot,
-          datasetSize: BigInt(f.datasetSize),
-          nodeCount: f.nodeCount,
-          dropoutLayers: f.dropoutLayers,
-          toleranceProfile: 0,
-          stepsTotal: BigInt(f.stepsTotal),
-          rollupSteps: BigInt(s.rollupSteps),
-          challengeWindow: BigInt(ECON.window),
-          trainerClock: BigInt(ECON.trainerClock),
-          challengerClock: BigInt(ECON.challengerClock),
-          trainerBond: parseEther(ECON.trainerBond),
-          challengerBond: parseEther(ECON.challengerBond),
-        },
-      ],
-    });
+    const terms = {
+      rollupSteps: s.rollupSteps,
+      challengeWindow: ECON.window,
+      trainerClock: ECON.trainerClock,
+      challengerClock: ECON.challengerClock,
+      trainerBond: parseEther(ECON.trainerBond),
+      challengerBond: parseEther(ECON.challengerBond),
+    };
+    const hash = await wallet.writeContract({ ...refereed, functionName: "createJob", value: parseEther(ECON.reward), args: [jobParamsForSpec(s.spec, terms)] });
     const receipt = await publicClient.waitForTransactionReceipt({ hash });
     const [ev] = parseEventLogs({ abi: refereed.abi, logs: receipt.logs, eventName: "JobCreated" }) as unknown as { args: { jobId: bigint } }[];
     s.jobId = ev!.args.jobId;
     s.dataDir = join(work, `trainer-${s.name}`);
     mkdirSync(s.dataDir, { recursive: true });
     writeFileSync(join(s.dataDir, "spec.json"), JSON.stringify(s.spec, null, 2));
+    bar.tick(1, s.name);
   }
+  bar.stop();
   say(`created ${scenarios.length} jobs (${scenarios.map((s) => `${s.jobId}:${s.name}`).join(", ")})`);
 
   // 3. bots, each its own process
@@ -204,10 +299,12 @@ async function main(): Promise<void> {
       confirmations: 1,
       pollIntervalMs: 500,
       tickMs: 500,
+      metricsPort: 0, // a free port, named in the log's ready line
       logLevel: "info",
     };
     writeFileSync(join(s.dataDir!, "trainer.json"), JSON.stringify(cfg, null, 2));
-    startProcess(`trainer ${s.name}`, ["--import", "tsx", "packages/trainer/src/main.ts", "--config", join(s.dataDir!, "trainer.json")], join(work, `trainer-${s.name}.log`));
+    s.logFile = join(work, `trainer-${s.name}.log`);
+    startProcess(`trainer ${s.name}`, ["--import", "tsx", "packages/trainer/src/main.ts", "--config", join(s.dataDir!, "trainer.json")], s.logFile);
   }
   say(`${scenarios.length} trainers started (1 honest, ${ATTACKS.length} cheating)`);
 
@@ -220,31 +317,53 @@ async function main(): Promise<void> {
   const done = () => scenarios.every((s) => settled.get(s.jobId!));
   const settled = new Map<bigint, string>();
   const deadline = Date.now() + TIMEOUT_S * 1000;
+  const honest = scenarios[0]!;
+  const watch = new FollowProgress(scenarios, honest, Math.ceil(HONEST_STEPS / honest.rollupSteps));
+  bar = watch.start();
   while (!done() && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 1500));
-    const head = await publicClient.getBlockNumber();
-    if (head < from) continue;
+    await followChain();
+    await watch.readTrainers();
+    bar = watch.show(bar, settled);
+  }
+  if (done()) bar.done(`${scenarios.length}/${scenarios.length} jobs settled`);
+  else bar.stop();
+  bar = null;
+  if (!done()) say(`timed out after ${TIMEOUT_S} s with ${scenarios.filter((s) => !settled.get(s.jobId!)).map((s) => s.name).join(", ")} unsettled`);
+
+  /** Reads the events since the last call, says what happened, and records what the report needs. */
+  async function followChain(): Promise<void> {
+    const latest = await publicClient.getBlock();
+    watch.sawChainTime(Number(latest.timestamp));
+    const head = latest.number;
+    if (head < from) return;
     const logs = await publicClient.getLogs({ address: refereed.address, fromBlock: from, toBlock: head });
     from = head + 1n;
-    for (const e of parseEventLogs({ abi: refereed.abi, logs }) as unknown as { eventName: string; args: Record<string, bigint | string>; transactionHash: Hex }[]) {
+    for (const e of parseEventLogs({ abi: refereed.abi, logs }) as unknown as { eventName: string; args: Record<string, bigint | string>; transactionHash: Hex; blockNumber: bigint }[]) {
       const a = e.args;
       const job = (id: bigint) => jobOf.get(id >> 64n);
-      if (e.eventName === "RollupSubmitted") say(`${jobOf.get(a.jobId as bigint)?.name}: rollup ${a.index} submitted (steps ${a.firstStep}..${BigInt(a.firstStep as bigint) + BigInt(a.iterations as bigint) - 1n})`);
+      if (e.eventName === "RollupSubmitted") {
+        say(`${jobOf.get(a.jobId as bigint)?.name}: rollup ${a.index} submitted (steps ${a.firstStep}..${BigInt(a.firstStep as bigint) + BigInt(a.iterations as bigint) - 1n})`);
+        if (a.jobId === honest.jobId) watch.submitted(Number(a.index), Number((await publicClient.getBlock({ blockNumber: e.blockNumber })).timestamp) + ECON.window);
+      }
       if (e.eventName === "GameOpened") {
         const s = job(a.rollupId as bigint);
         if (s) {
           (gamesOf.get(s.jobId!) ?? gamesOf.set(s.jobId!, new Set()).get(s.jobId!)!).add(a.gameId as bigint);
+          watch.gamesOpened++;
           say(`${s.name}: challenger opened game ${a.gameId} against rollup ${(a.rollupId as bigint) & 0xffffffffffffffffn}`);
         }
       }
       if ("gameId" in a) {
         for (const [jid, games] of gamesOf) if (games.has(a.gameId as bigint)) (txsOf.get(jid) ?? txsOf.set(jid, new Set()).get(jid)!).add(e.transactionHash);
       }
+      if (e.eventName === "GameResolved") watch.gamesResolved++;
       if (e.eventName === "Stepped") say(`game ${a.gameId}: one-step adjudicated — trainer's value ${a.trainerValid ? "valid" : "INVALID"}`);
       if (e.eventName === "TimedOut") say(`game ${a.gameId}: ${Number(a.loser) === 0 ? "trainer" : "challenger"} ran out of time`);
       if (e.eventName === "RollupFinalized") {
         const s = job(a.rollupId as bigint)!;
         rollupsFinalized.set(s.jobId!, (rollupsFinalized.get(s.jobId!) ?? 0) + 1);
+        if (s === honest) watch.finalized(Number((a.rollupId as bigint) & 0xffffffffffffffffn));
         say(`${s.name}: rollup ${(a.rollupId as bigint) & 0xffffffffffffffffn} finalized, trainer credited ${formatEther(a.share as bigint)} ETH`);
       }
       if (e.eventName === "RollupRejected") say(`${job(a.rollupId as bigint)?.name}: rollup ${(a.rollupId as bigint) & 0xffffffffffffffffn} REJECTED`);
@@ -252,7 +371,6 @@ async function main(): Promise<void> {
       if (e.eventName === "JobTerminated") settled.set(a.jobId as bigint, "dead");
     }
   }
-  if (!done()) say(`timed out after ${TIMEOUT_S} s with ${scenarios.filter((s) => !settled.get(s.jobId!)).map((s) => s.name).join(", ")} unsettled`);
 
   // 5. report
   const rows = [];
@@ -263,7 +381,6 @@ async function main(): Promise<void> {
     for (const h of txsOf.get(s.jobId!) ?? []) gas += (await publicClient.getTransactionReceipt({ hash: h })).gasUsed;
     rows.push({ name: s.name, attack: s.attack, caught: s.attack === "none" ? !slashed && settled.get(s.jobId!) === "completed" : slashed, trainerSlashed: slashed, transactions: txsOf.get(s.jobId!)?.size ?? 0, gas: Number(gas), bondsMoved: slashed ? `${ECON.trainerBond} ETH` : "0" });
   }
-  const honest = scenarios[0]!;
   const acc = honestAccuracy(honest);
   const report = {
     scenarios: rows.filter((r) => r.attack !== "none").map(({ bondsMoved: _b, ...r }) => r),
@@ -281,6 +398,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
+  bar?.stop();
   console.error(`demo failed: ${(e as Error).stack ?? String(e)}`);
   stopAll();
   process.exitCode = 1;

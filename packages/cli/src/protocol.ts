@@ -7,9 +7,10 @@ import { existsSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createPublicClient, createWalletClient, formatEther, http, parseEther, parseEventLogs, type Abi, type Address, type Hex } from "viem";
-import { deployProtocol, loadArtifact, readDeployment, repoRoot, type Deployment } from "@refereed/client";
+import { deployProtocol, loadArtifact, progress, readDeployment, repoRoot, type Deployment } from "@refereed/client";
 import { fromHex } from "@refereed/core";
 import { datasetRoot, loadMnist, makeJobSpec, onchainJobFields, type JobSpec } from "@refereed/engine";
+import { jobParamsForSpec, type JobTerms } from "@refereed/trainer/shared";
 import { UsageError } from "./errors.js";
 import { checkChainId, resolveAccount, resolveRpc } from "./network.js";
 
@@ -102,7 +103,9 @@ export async function cmdDeploy(args: string[], io: Io): Promise<number> {
   const account = await resolveAccount(network, v.keystore as string | undefined);
   const chainId = await createPublicClient({ transport: http(rpcUrl, { retryCount: 1, timeout: 10_000 }) }).getChainId();
   checkChainId(network, chainId);
-  const { deployment, deployed } = await deployProtocol({ network, rpcUrl, account, log: (l) => io.out(l) });
+  // each log line is one contract done (deployed, or found on the chain); the bar shows the wait for receipts
+  const bar = progress({ label: "deploying", total: 3, plain: false });
+  const { deployment, deployed } = await deployProtocol({ network, rpcUrl, account, log: (l) => (bar.interrupt(() => io.out(l)), bar.tick()) }).finally(() => bar.stop());
   io.out(`${deployed.length ? `deployed ${deployed.join(", ")}` : "nothing to deploy"}: deployments/${network}.json (chain ${deployment.chainId}, deploy block ${deployment.deployBlock})`);
   return 0;
 }
@@ -243,34 +246,35 @@ async function cmdJobCreate(args: string[], io: Io): Promise<number> {
   if (v.help) return io.out(HELP_JOB), 0;
   const spec = readSpec(str(v, "spec", HELP_JOB));
   const network = str(v, "network", HELP_JOB, "localhost");
-  const conn = await connect(network, v.rpc as string | undefined);
-  const account = await resolveAccount(network, v.keystore as string | undefined);
-  const f = onchainJobFields(spec);
-  const params = {
-    specHash: f.specHash,
-    templateRoot: f.templateRoot,
-    initialState: f.initialState,
-    datasetRoot: f.datasetRoot,
-    datasetSize: BigInt(f.datasetSize),
-    nodeCount: f.nodeCount,
-    dropoutLayers: f.dropoutLayers,
-    toleranceProfile: 0, // SPEC §6 v1 (the only profile the verifier adjudicates)
-    stepsTotal: BigInt(f.stepsTotal),
-    rollupSteps: BigInt(int(v, "rollup-steps", HELP_JOB, 25, 1)),
-    challengeWindow: BigInt(int(v, "window", HELP_JOB, 600, 1)),
-    trainerClock: BigInt(int(v, "trainer-clock", HELP_JOB, 600, 1)),
-    challengerClock: BigInt(int(v, "challenger-clock", HELP_JOB, 600, 1)),
+  // the terms are checked before the chain is asked anything: a bad argument is a usage error (exit 2) on any network
+  const terms: JobTerms = {
+    rollupSteps: int(v, "rollup-steps", HELP_JOB, 25, 1),
+    challengeWindow: int(v, "window", HELP_JOB, 600, 1),
+    trainerClock: int(v, "trainer-clock", HELP_JOB, 600, 1),
+    challengerClock: int(v, "challenger-clock", HELP_JOB, 600, 1),
     trainerBond: ether(v, "trainer-bond", HELP_JOB, "0.5"),
     challengerBond: ether(v, "challenger-bond", HELP_JOB, "0.1"),
+    toleranceProfile: 0, // SPEC §6 v1 (the only profile the verifier adjudicates)
   };
   const reward = ether(v, "reward", HELP_JOB, "1");
+  const conn = await connect(network, v.rpc as string | undefined);
+  const account = await resolveAccount(network, v.keystore as string | undefined);
+  const params = jobParamsForSpec(spec, terms);
   const wallet = createWalletClient({ account, transport: http(conn.rpcUrl) });
   const chain = { id: conn.deployment.chainId, name: network, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [conn.rpcUrl] } } };
-  const { request } = await conn.publicClient.simulateContract({ ...conn.refereed, functionName: "createJob", args: [params], value: reward, account, chain });
-  const hash = await wallet.writeContract(request);
-  const receipt = await conn.publicClient.waitForTransactionReceipt({ hash });
+  const wait = progress({ label: "creating the job", plain: false, refreshMs: 250 });
+  let hash: Hex;
+  let receipt: Awaited<ReturnType<typeof conn.publicClient.waitForTransactionReceipt>>;
+  try {
+    const { request } = await conn.publicClient.simulateContract({ ...conn.refereed, functionName: "createJob", args: [params], value: reward, account, chain });
+    hash = await wallet.writeContract(request);
+    wait.update(0, `waiting for the receipt of ${hash}`);
+    receipt = await conn.publicClient.waitForTransactionReceipt({ hash });
+  } finally {
+    wait.stop();
+  }
   const [ev] = parseEventLogs({ abi: conn.refereed.abi, logs: receipt.logs, eventName: "JobCreated" }) as unknown as { args: { jobId: bigint } }[];
-  io.out(`job ${ev?.args.jobId} created (tx ${hash}): reward ${formatEther(reward)} ETH escrowed, spec ${f.specHash}`);
+  io.out(`job ${ev?.args.jobId} created (tx ${hash}): reward ${formatEther(reward)} ETH escrowed, spec ${params.specHash}`);
   return 0;
 }
 
@@ -301,7 +305,8 @@ export async function cmdStatus(args: string[], io: Io): Promise<number> {
   const jobs: Record<string, unknown>[] = [];
   const rollups: Record<string, unknown>[] = [];
   const games: Record<string, unknown>[] = [];
-  for (const e of events) {
+  /** Adds the rows of one event (reading its current state from the contract). */
+  async function addRows(e: Ev): Promise<void> {
     if (e.eventName === "JobCreated") {
       const id = e.args.jobId as bigint;
       const st = (await read("jobState", [id])) as readonly unknown[];
@@ -320,6 +325,16 @@ export async function cmdStatus(args: string[], io: Io): Promise<number> {
       const side = g.status === 1 ? ["trainer", "challenger"][Number(await read("sideToMove", [id]))] : "-";
       games.push({ game: String(id), rollup: `${(e.args.rollupId as bigint) >> 64n}/${(e.args.rollupId as bigint) & 0xffffffffffffffffn}`, challenger: short(String(e.args.challenger)), status: GAME_STATUS[g.status] ?? String(g.status), toMove: side });
     }
+  }
+  // one to three reads per event: on a long-lived deployment that is a wait worth showing (terminal only)
+  const bar = progress({ label: "reading the deployment's events", total: events.length, plain: false });
+  try {
+    for (const e of events) {
+      await addRows(e);
+      bar.tick();
+    }
+  } finally {
+    bar.stop();
   }
   const credits = await Promise.all([...accounts].map(async (a) => ({ account: short(a), credit: `${formatEther((await read("credits", [a])) as bigint)} ETH`, balance: `${formatEther(await conn.publicClient.getBalance({ address: a as Address }))} ETH` })));
   io.out(`deployment ${network} (chain ${conn.deployment.chainId}) Refereed ${conn.refereed.address}`);

@@ -1,33 +1,13 @@
 /** Runs the real `refereed` binary (node_modules/.bin/refereed, as `npx refereed` does) as a child process. */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { fromHex, sha256, toHex, utf8 } from "@refereed/core/bytes";
 import { keepMask, maskString } from "@refereed/core/prg";
 import { popVerify, vrfContext, vrfEval, vrfKeygen, vrfVerify } from "@refereed/core/vrf";
+import { bin, runCli } from "./run-cli.js";
 
-const root = fileURLToPath(new URL("../../../", import.meta.url));
-const bin = `${root}node_modules/.bin/refereed`;
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(...args: string[]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: root });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (...args: string[]) => runCli(args);
 
 /** Parses "key value" lines. */
 function fields(stdout: string): Record<string, string> {

@@ -6,3 +6,4 @@ export * from "./follower.js";
 export * from "./tx.js";
 export * from "./artifacts.js";
 export * from "./deploy.js";
+export * from "./progress.js";

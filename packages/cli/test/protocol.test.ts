@@ -1,0 +1,97 @@
+/**
+ * The protocol commands of the real `refereed` binary against a `hardhat node` on 127.0.0.1: deploy, job spec and
+ * job create, checked against the JobCreated event on the chain. Run as child processes with pipes (not a
+ * terminal): progress bars stay off, stdout carries only the results.
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createPublicClient, http, parseEther, parseEventLogs, type Abi } from "viem";
+import { loadArtifact } from "@refereed/client";
+import { sha256, toHex, utf8, vrfKeygen } from "@refereed/core";
+import { onchainJobFields, type JobSpec } from "@refereed/engine";
+import { DEV_KEYS, HardhatNode } from "../../client/test/chain.js";
+import { root, runCli } from "./run-cli.js";
+
+// a network of its own, so that the test never touches deployments/localhost.json
+const network = `cli-test-${process.pid}`;
+const cli = (...args: string[]) => runCli(args, { REFEREED_PRIVATE_KEY: DEV_KEYS[0]! });
+
+describe("refereed deploy, job spec, job create (local chain)", { timeout: 180_000 }, () => {
+  let node: HardhatNode;
+  const dir = mkdtempSync(join(tmpdir(), "refereed-cli-"));
+  const specFile = join(dir, "spec.json");
+
+  before(async () => {
+    node = await HardhatNode.start();
+  });
+  after(async () => {
+    await node?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(join(root, "deployments", `${network}.json`), { force: true });
+  });
+
+  it("deploy writes deployments/<network>.json; in a pipe nothing but its lines (no progress bar, no control codes)", async () => {
+    const r = await cli("deploy", "--network", network, "--rpc", node.url);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^TrainerKeys: deployed at 0x/m);
+    assert.match(r.stdout, new RegExp(`^deployed TrainerKeys, OneStepVerifier, Refereed: deployments/${network}.json \\(chain 31337, deploy block \\d+\\)$`, "m"));
+    assert.ok(!/[\r\x1b]/.test(r.stdout + r.stderr), "no carriage return or ANSI code in a pipe");
+    assert.doesNotMatch(r.stderr, /deploying/);
+    assert.ok(existsSync(join(root, "deployments", `${network}.json`)));
+  });
+
+  it("job create sends the spec's fields and the terms of the flags to createJob", async () => {
+    const key = vrfKeygen(sha256(utf8("cli protocol test")));
+    const spec = await cli("job", "spec", "--vrf-key", toHex(key.pk), "--out", specFile, "--steps", "10", "--train-examples", "256", "--init-seed", toHex(sha256(utf8("init"))));
+    assert.equal(spec.code, 0, spec.stderr);
+    const f = onchainJobFields(JSON.parse(readFileSync(specFile, "utf8")) as JobSpec);
+
+    const r = await cli(
+      "job", "create", "--spec", specFile, "--network", network, "--rpc", node.url,
+      "--reward", "2", "--trainer-bond", "0.25", "--challenger-bond", "0.05", "--rollup-steps", "5", "--window", "100", "--trainer-clock", "200", "--challenger-clock", "300",
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^job 1 created \\(tx 0x[0-9a-f]{64}\\): reward 2 ETH escrowed, spec ${f.specHash}\\n$`));
+    assert.ok(!/[\r\x1b]/.test(r.stdout + r.stderr), "no carriage return or ANSI code in a pipe");
+
+    const deployment = JSON.parse(readFileSync(join(root, "deployments", `${network}.json`), "utf8")) as { contracts: { Refereed: { address: `0x${string}` } } };
+    const client = createPublicClient({ transport: http(node.url) });
+    const logs = await client.getLogs({ address: deployment.contracts.Refereed.address, fromBlock: 0n });
+    const [ev] = parseEventLogs({ abi: loadArtifact("Refereed").abi as Abi, logs, eventName: "JobCreated" }) as unknown as { args: { jobId: bigint; params: Record<string, unknown>; reward: bigint } }[];
+    assert.ok(ev, "a JobCreated event");
+    assert.equal(ev.args.reward, parseEther("2"));
+    assert.deepEqual(ev.args.params, {
+      specHash: f.specHash,
+      templateRoot: f.templateRoot,
+      initialState: f.initialState,
+      datasetRoot: f.datasetRoot,
+      datasetSize: 256n,
+      nodeCount: f.nodeCount,
+      dropoutLayers: f.dropoutLayers,
+      toleranceProfile: 0,
+      stepsTotal: 10n,
+      rollupSteps: 5n,
+      challengeWindow: 100n,
+      trainerClock: 200n,
+      challengerClock: 300n,
+      trainerBond: parseEther("0.25"),
+      challengerBond: parseEther("0.05"),
+    });
+  });
+
+  it("job create refuses bad terms with exit 2, naming the flag, before it asks the chain anything", async () => {
+    // the RPC URL points nowhere: only a check made before connecting can give the usage error
+    for (const [flag, value, pattern] of [
+      ["--window", "0", /^error: --window must be an integer >= 1, got '0'$/m],
+      ["--rollup-steps", "x", /^error: --rollup-steps must be an integer >= 1, got 'x'$/m],
+      ["--trainer-bond", "-1", /^error: --trainer-bond must be a positive amount of ether, got '-1'$/m],
+    ] as const) {
+      const r = await cli("job", "create", "--spec", specFile, "--network", network, "--rpc", "http://127.0.0.1:9", `${flag}=${value}`);
+      assert.equal(r.code, 2, `${flag} ${value}: ${r.stderr}`);
+      assert.match(r.stderr, pattern);
+    }
+  });
+});
