@@ -4,7 +4,7 @@ pragma solidity ^0.8.28;
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
 import {LibMerkle} from "./lib/LibMerkle.sol";
-import {LibFloat32} from "./lib/LibFloat32.sol";
+import {LibWordTree} from "./lib/LibWordTree.sol";
 import {TrainerKeys} from "./TrainerKeys.sol";
 import {LibTemplate} from "./lib/LibTemplate.sol";
 import {IOneStepVerifier, StepContext} from "./interfaces/IOneStepVerifier.sol";
@@ -32,7 +32,7 @@ contract Refereed is ReentrancyGuard, Multicall {
         Open, // created, reward escrowed, waiting for a trainer
         Active, // accepted: the trainer submits rollups
         Completed, // every rollup finalized; the trainer's bond returned
-        Dead, // a rollup was rejected: it and every later rollup are void
+        Dead, // a rollup was rejected, or the trainer missed a submission deadline: later rollups are void
         Cancelled // withdrawn by the requester before acceptance
     }
 
@@ -64,9 +64,10 @@ contract Refereed is ReentrancyGuard, Multicall {
         RollupReward, // trainer: its share of the reward for a finalized rollup
         TrainerBondReturned, // trainer: job completed
         ChallengerBondReturned, // challenger: won its game
-        TrainerBondAwarded, // challenger: the earliest-opened winning game of the rollup that slashed the trainer
+        TrainerBondAwarded, // challenger: half the trainer's bond, to the earliest-opened winning game of the rollup
         ChallengerBondForfeited, // trainer (or the requester once the trainer is slashed): the challenger lost
-        RewardRefunded // requester: the unearned reward of a dead or cancelled job
+        RewardRefunded, // requester: the unearned reward of a dead or cancelled job
+        TrainerBondForfeited // requester: the other half of a slashed trainer's bond, or all of it for a missed deadline
     }
 
     /// @notice Job parameters checked by `createJob`.
@@ -80,7 +81,8 @@ contract Refereed is ReentrancyGuard, Multicall {
         TrainerBond,
         ChallengerBond,
         TemplateRoot,
-        Reward
+        Reward,
+        SubmissionTimeout
     }
 
     /// @notice What a requester fixes when it creates a job (the reward is `msg.value`).
@@ -109,6 +111,9 @@ contract Refereed is ReentrancyGuard, Multicall {
         uint64 trainerClock;
         /// @dev the challenger's time budget per game (seconds)
         uint64 challengerClock;
+        /// @dev seconds the trainer has for each rollup, from acceptance (the first) or the previous submission;
+        /// once it passes, anyone may `abandonJob` (docs/GAME.md §2.1)
+        uint64 submissionTimeout;
         uint128 trainerBond;
         uint128 challengerBond;
     }
@@ -148,6 +153,9 @@ contract Refereed is ReentrancyGuard, Multicall {
         bytes32 headState; // end state of the last submitted rollup (initialState before the first)
         bytes32 nonce;
         bytes32 trainerKeyHash;
+        // slot 13
+        uint64 submissionTimeout;
+        uint64 acceptedAt;
     }
 
     struct Rollup {
@@ -262,6 +270,8 @@ contract Refereed is ReentrancyGuard, Multicall {
     error TransferFailed(address account, uint256 amount);
     /// @notice Job ids are 32-bit.
     error TooManyJobs();
+    /// @notice `abandonJob` before the trainer's submission deadline.
+    error SubmissionNotLate(uint256 jobId, uint256 deadline, uint64 nowTs);
 
     // =================================================================================================================
     // Events
@@ -377,6 +387,7 @@ contract Refereed is ReentrancyGuard, Multicall {
         if (p.trainerBond == 0) revert JobParamInvalid(JobField.TrainerBond);
         if (p.challengerBond == 0) revert JobParamInvalid(JobField.ChallengerBond);
         if (p.templateRoot == bytes32(0)) revert JobParamInvalid(JobField.TemplateRoot);
+        if (p.submissionTimeout == 0) revert JobParamInvalid(JobField.SubmissionTimeout);
         if (msg.value > type(uint128).max) revert JobParamInvalid(JobField.Reward);
         // INVARIANT: job ids fit the 32 bits they have in rollup ids.
         if (jobCount >= type(uint32).max) revert TooManyJobs();
@@ -394,6 +405,7 @@ contract Refereed is ReentrancyGuard, Multicall {
         j.trainerClock = p.trainerClock;
         j.challengerClock = p.challengerClock;
         j.datasetSize = p.datasetSize;
+        j.submissionTimeout = p.submissionTimeout;
         j.deadFrom = type(uint64).max;
         j.reward = uint128(msg.value);
         j.trainerBond = p.trainerBond;
@@ -433,6 +445,7 @@ contract Refereed is ReentrancyGuard, Multicall {
         j.status = JobStatus.Active;
         j.trainer = msg.sender;
         j.trainerKeyHash = k.keyHash;
+        j.acceptedAt = uint64(block.timestamp);
         bytes32 nonce = keccak256(abi.encode(block.prevrandao, jobId, msg.sender));
         j.nonce = nonce;
         // msg.value == trainerBond, a uint128.
@@ -500,6 +513,24 @@ contract Refereed is ReentrancyGuard, Multicall {
         );
     }
 
+    /// @notice Terminates an active job whose trainer let its submission deadline pass (anyone may call): rollups
+    /// from the next one on are rejected, the requester is refunded the reward they would have earned and credited
+    /// the trainer's whole bond. Rollups already submitted stay pending: they finalize (and pay) or are disputed as
+    /// before.
+    function abandonJob(uint256 jobId) external {
+        Job storage j = _job(jobId);
+        _requireJobStatus(jobId, j, JobStatus.Active);
+        uint64 index = j.submitted;
+        if (uint256(index) * j.rollupSteps >= j.stepsTotal) revert AllStepsSubmitted(jobId, j.stepsTotal);
+        uint64 last = index == 0 ? j.acceptedAt : _rollups[(jobId << 64) | (index - 1)].submittedAt;
+        uint256 deadline = uint256(last) + j.submissionTimeout;
+        if (block.timestamp < deadline) revert SubmissionNotLate(jobId, deadline, uint64(block.timestamp));
+        // The trainer is slashed: no winning game may award its bond again (_resolve).
+        j.trainerSlashed = true;
+        _terminate(j, jobId, index);
+        _payFromBonds(j.requester, j.trainerBond, CreditReason.TrainerBondForfeited);
+    }
+
     /// @notice Finalizes a rollup after its window when no game against it is open (anyone may call). Credits the
     /// trainer its share of the reward, and its bond back with the job's last rollup.
     function finalizeRollup(uint256 rollupId) external {
@@ -534,7 +565,7 @@ contract Refereed is ReentrancyGuard, Multicall {
     /// @notice Opens a dispute game against a pending rollup within its challenge window, locking
     /// `msg.value == challengerBond`. Any number of games may be open against one rollup; each is played alone.
     /// @dev Open the game first and walk it in a later transaction: a copy of the walk seen in the mempool can then only
-    /// open a later game, and the trainer's bond goes to the earliest-opened winning game (docs/GAME.md §4).
+    /// open a later game, and half the trainer's bond goes to the earliest-opened winning game (docs/GAME.md §6).
     /// @return gameId the new game's id (from 1; ids increase with opening order)
     function openGame(uint256 rollupId, bytes32 startState, bytes32 rollupRoot, bytes32 endState)
         external
@@ -690,6 +721,8 @@ contract Refereed is ReentrancyGuard, Multicall {
         uint256 want = LibMerkle.chunkByteLength(p.len(), p.index());
         if (chunk.length != want) revert LeafLength(chunk.length, want);
         _checkLeaf(g, chunk);
+        // From here the game holds the chunk's word tree: the one-step opens one word, not the chunk (SPEC §2.5).
+        g.current = LibWordTree.root(chunk);
         g.pos = p.withRevealed();
         emit ChunkRevealed(gameId, uint64(p.index()), chunk);
     }
@@ -746,16 +779,13 @@ contract Refereed is ReentrancyGuard, Multicall {
         Phase ph = p.phase();
         if (ph != Phase.ElementStep && ph != Phase.JournalStep) revert WrongPhase(gameId, Phase.ElementStep, ph);
         _charge(gameId, g, Side.Trainer);
-        _checkLeaf(g, leafData);
         StepContext memory ctx = _context(g, startState, rollupRoot, endState);
         bool trainerValid;
         if (ph == Phase.ElementStep) {
-            uint256 want = LibMerkle.chunkByteLength(p.len(), p.index());
-            if (leafData.length != want) revert LeafLength(leafData.length, want);
-            ctx.chunk = leafData;
-            ctx.elementBits = LibFloat32.elementAtCalldata(leafData, ctx.element % LibMerkle.CHUNK_ELEMS);
+            ctx.elementBits = LibWordTree.openElement(g.current, ctx.element % LibMerkle.CHUNK_ELEMS, leafData);
             trainerValid = verifier.verifyElement(ctx, proof);
         } else {
+            _checkLeaf(g, leafData);
             ctx.journalEntry = leafData;
             trainerValid = verifier.verifyJournalEntry(ctx, proof);
         }
@@ -1114,7 +1144,11 @@ contract Refereed is ReentrancyGuard, Multicall {
         // rollup, so openGames only decreases from here).
         if (r.potPending && r.openGames == 0) {
             r.potPending = false;
-            _payFromBonds(_games[r.potWinner].challenger, j.trainerBond, CreditReason.TrainerBondAwarded);
+            // Half to the winner, the rest to the requester: a trainer that challenges itself to recover its own
+            // bond through the earliest-opened rule still loses half of it (docs/GAME.md §6).
+            uint256 award = j.trainerBond / 2;
+            _payFromBonds(_games[r.potWinner].challenger, award, CreditReason.TrainerBondAwarded);
+            _payFromBonds(j.requester, j.trainerBond - award, CreditReason.TrainerBondForfeited);
         }
     }
 
@@ -1127,15 +1161,18 @@ contract Refereed is ReentrancyGuard, Multicall {
             r.status = RollupStatus.Rejected;
             emit RollupRejected(rollupId, gameId);
         }
-        if (index < j.deadFrom) {
-            j.deadFrom = index;
-            j.status = JobStatus.Dead;
-            emit JobTerminated(rollupId >> 64, index);
-            uint256 target = j.reward - _cumulativeReward(j, index);
-            uint256 delta = target - j.refunded;
-            j.refunded = uint128(target);
-            _payFromEscrow(j.requester, delta, CreditReason.RewardRefunded);
-        }
+        if (index < j.deadFrom) _terminate(j, rollupId >> 64, index);
+    }
+
+    /// @dev Kills a job from rollup `index` on; refunds the requester the reward those rollups would have earned.
+    function _terminate(Job storage j, uint256 jobId, uint64 index) private {
+        j.deadFrom = index;
+        j.status = JobStatus.Dead;
+        emit JobTerminated(jobId, index);
+        uint256 target = j.reward - _cumulativeReward(j, index);
+        uint256 delta = target - j.refunded;
+        j.refunded = uint128(target);
+        _payFromEscrow(j.requester, delta, CreditReason.RewardRefunded);
     }
 
     /// @dev reward · min(n·rollupSteps, stepsTotal) / stepsTotal: what the first n rollups earn in all. Floors

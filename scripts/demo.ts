@@ -26,7 +26,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { deployProtocol, loadArtifact, progress, repoRoot, type Progress } from "@refereed/client";
 import { sha256, toHex, utf8, vrfKeygen } from "@refereed/core";
 import { countCorrect, datasetRoot, loadMnist, makeJobSpec, mlpTemplate, TraceReader, type AdversaryKind, type JobSpec } from "@refereed/engine";
-import { jobParamsForSpec } from "@refereed/trainer/shared";
+import { jobParamsForSpec, trainerBondAward } from "@refereed/trainer/shared";
 import { localDevKey } from "../packages/cli/src/network.js";
 import { table } from "../packages/cli/src/protocol.js";
 
@@ -36,7 +36,13 @@ const ATTACK_STEPS = Number(process.env.DEMO_ATTACK_STEPS ?? 8);
 const TIMEOUT_S = Number(process.env.DEMO_TIMEOUT_S ?? 540);
 const REPORT = resolve(process.env.DEMO_REPORT ?? join(repoRoot, "demo-report.json"));
 const MODEL = { sizes: [784, 128, 64, 10], batch: 64, dropout: [{ num: 1, den: 10 }, { num: 1, den: 10 }], lr: 0.05, momentum: 0.9 };
-const ECON = { window: 75, trainerClock: 150, challengerClock: 150, reward: "1", trainerBond: "0.5", challengerBond: "0.1" };
+const ECON = { window: 75, trainerClock: 150, challengerClock: 150, submissionTimeout: 1_800, reward: "1", trainerBond: "0.5", challengerBond: "0.1" };
+/** A caught trainer's bond: half to the winning challenger, the rest to the requester (docs/GAME.md §6). */
+const BONDS_MOVED = (() => {
+  const bond = parseEther(ECON.trainerBond);
+  const award = trainerBondAward(bond);
+  return `${formatEther(award)} ETH → challenger, ${formatEther(bond - award)} ETH → requester`;
+})();
 
 interface Scenario {
   readonly name: string;
@@ -260,6 +266,7 @@ async function main(): Promise<void> {
       challengeWindow: ECON.window,
       trainerClock: ECON.trainerClock,
       challengerClock: ECON.challengerClock,
+      submissionTimeout: ECON.submissionTimeout,
       trainerBond: parseEther(ECON.trainerBond),
       challengerBond: parseEther(ECON.challengerBond),
     };
@@ -379,7 +386,7 @@ async function main(): Promise<void> {
     const slashed = Boolean(st[5]);
     let gas = 0n;
     for (const h of txsOf.get(s.jobId!) ?? []) gas += (await publicClient.getTransactionReceipt({ hash: h })).gasUsed;
-    rows.push({ name: s.name, attack: s.attack, caught: s.attack === "none" ? !slashed && settled.get(s.jobId!) === "completed" : slashed, trainerSlashed: slashed, transactions: txsOf.get(s.jobId!)?.size ?? 0, gas: Number(gas), bondsMoved: slashed ? `${ECON.trainerBond} ETH` : "0" });
+    rows.push({ name: s.name, attack: s.attack, caught: s.attack === "none" ? !slashed && settled.get(s.jobId!) === "completed" : slashed, trainerSlashed: slashed, transactions: txsOf.get(s.jobId!)?.size ?? 0, gas: Number(gas), bondsMoved: slashed ? BONDS_MOVED : "0" });
   }
   const acc = honestAccuracy(honest);
   const report = {

@@ -9,7 +9,9 @@ import {
   applyDropout,
   bitsOf,
   buildTree,
+  chunkWordRoot,
   concat,
+  elementOpening,
   encodeIterationLeaf,
   encodeJournalEntry,
   fromBits,
@@ -21,6 +23,7 @@ import {
   maskThreshold,
   nextUp,
   openElement,
+  openElementWord,
   openRange,
   prgWord,
   rollupTree,
@@ -28,6 +31,7 @@ import {
   tensorTree,
   toHex,
   u32be,
+  WORD_TREE_DEPTH,
   type JournalEntry,
 } from "@refereed/core";
 import { checkDot, checkElementwise, lastDotMargin, type ElementwiseCase } from "../packages/core/src/tolerance.js";
@@ -290,6 +294,28 @@ async function templateVectors() {
   };
 }
 
+// ------------------------------------------------------------------------------------------------ word tree
+function wordTreeVectors() {
+  // full chunks, short last chunks (whole elements), one element; edge offsets and a few in between
+  const lengths = [1024, 1020, 992, 176, 36, 32, 4];
+  return {
+    depth: WORD_TREE_DEPTH,
+    cases: lengths.map((len, t) => {
+      const chunk = det(`wordtree/${t}`, len);
+      const n = len / 4;
+      const offsets = [...new Set([0, 1, 7, 8, n >> 1, n - 2, n - 1].filter((o) => o >= 0 && o < n))];
+      return {
+        chunk: toHex(chunk),
+        root: toHex(chunkWordRoot(chunk)),
+        openings: offsets.map((offset) => {
+          const opening = elementOpening(chunk, offset);
+          return { offset, opening: toHex(opening), bits: openElementWord(chunkWordRoot(chunk), offset, opening) };
+        }),
+      };
+    }),
+  };
+}
+
 async function main() {
   mkdirSync(out, { recursive: true });
   const files: Record<string, unknown> = {
@@ -298,6 +324,7 @@ async function main() {
     "dropout.json": dropoutVectors(),
     "tolerance.json": toleranceVectors(),
     "template.json": await templateVectors(),
+    "wordtree.json": wordTreeVectors(),
   };
   const { makeTranscendentalVectors } = await import("../packages/core/src/transcendental-vectors.js");
   files["transcendental.json"] = makeTranscendentalVectors();

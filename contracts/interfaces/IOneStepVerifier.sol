@@ -42,10 +42,9 @@ struct StepContext {
     bytes32 tensorRoot;
     uint64 numel;
     uint64 element;
-    /// @dev the trainer's committed value of the element (float32 bits)
+    /// @dev the trainer's committed value of the element (float32 bits), opened by the game from the element's chunk
+    /// (checked against tensorRoot at the chunk reveal, then through the chunk's word tree: SPEC §2.5)
     uint32 elementBits;
-    /// @dev the element's chunk (opened against tensorRoot by the game)
-    bytes chunk;
     // ── journal step (zero in an element step) ──
     uint32 journalIndex;
     /// @dev the 264-byte journal entry (opened against journalRoot by the game)

@@ -5,6 +5,7 @@ import {RefereedFixture} from "./RefereedFixture.t.sol";
 import {Refereed} from "../Refereed.sol";
 import {LibMerkle} from "../lib/LibMerkle.sol";
 import {LibTemplate} from "../lib/LibTemplate.sol";
+import {LibWordTree} from "../lib/LibWordTree.sol";
 import {Clock, LibClock, Side} from "../types/Clock.sol";
 import {Phase, Position, LibPosition} from "../types/Position.sol";
 
@@ -37,9 +38,9 @@ contract RefereedTest is RefereedFixture {
             "the verdict is local to the element"
         );
         if (onFraud) {
-            _eq(refereed.credits(address(0xC1)), CB + TB, "winner: its bond + the trainer's bond");
+            _eq(refereed.credits(address(0xC1)), CB + TB / 2, "winner: its bond + half the trainer's bond");
             _eq(uint256(refereed.rollupStatus((jobId << 64) | 1)), uint256(Refereed.RollupStatus.Rejected), "rejected");
-            _eq(refereed.credits(REQUESTER), REWARD / 2, "requester refunded the second rollup's share");
+            _eq(refereed.credits(REQUESTER), REWARD / 2 + (TB - TB / 2), "requester: the second share + the rest of the bond");
         }
         _solvent();
     }
@@ -51,8 +52,98 @@ contract RefereedTest is RefereedFixture {
         _eq(uint256(_play(b, true, 1, 1, 1)), uint256(Refereed.GameStatus.ChallengerWon), "b wins first");
         _eq(refereed.credits(address(0xB)), CB, "b: its bond only, for now");
         _eq(uint256(_play(a, true, 1, 1, 1)), uint256(Refereed.GameStatus.ChallengerWon), "a wins later");
-        _eq(refereed.credits(address(0xA)), CB + TB, "a opened first: the trainer's bond");
+        _eq(refereed.credits(address(0xA)), CB + TB / 2, "a opened first: half the trainer's bond");
         _eq(refereed.credits(address(0xB)), CB, "b keeps its bond only");
+        _eq(refereed.credits(REQUESTER), REWARD / 2 + (TB - TB / 2), "requester: refund + the other half");
+        _eq(refereed.totalBonds(), 0, "no bond left");
+        _solvent();
+    }
+
+    /// A cheating trainer that challenges itself first (from another address) to take its bond back through the
+    /// earliest-opened rule still loses half of it to the requester.
+    function test_selfChallenge_stillCostsHalfTheBond() public {
+        address alias_ = address(0x5E1F);
+        uint256 jobId = _job(true);
+        uint256 self = _open(jobId, true, 1, alias_);
+        uint256 real = _open(jobId, true, 1, address(0xC1));
+        _eq(uint256(_play(real, true, 1, 1, 1)), uint256(Refereed.GameStatus.ChallengerWon), "the real challenger wins");
+        // The trainer now loses its own game on purpose (it stops answering).
+        vm.warp(block.timestamp + CLOCK + 1);
+        refereed.timeout(self);
+        _eq(uint256(refereed.getGame(self).status), uint256(Refereed.GameStatus.ChallengerWon), "the alias wins");
+        uint256 recovered = refereed.credits(alias_) - CB;
+        _eq(recovered, TB / 2, "the alias recovers half the bond");
+        _eq(refereed.credits(REQUESTER), REWARD / 2 + (TB - TB / 2), "the requester gets the other half");
+        _true(TB - recovered > 0, "self-challenging costs the trainer");
+        _solvent();
+    }
+
+    function test_abandon_beforeTheDeadline_reverts_thenRefundsAndForfeits() public {
+        uint256 jobId = _jobSubmitting(false, 1);
+        uint64 submittedAt = refereed.getRollup(jobId << 64).submittedAt;
+        uint256 deadline = uint256(submittedAt) + SUBMIT;
+        vm.warp(deadline - 1);
+        vm.expectRevert(abi.encodeWithSelector(Refereed.SubmissionNotLate.selector, jobId, deadline, uint64(deadline - 1)));
+        refereed.abandonJob(jobId);
+        vm.warp(deadline);
+        refereed.abandonJob(jobId); // anyone may call
+        (Refereed.JobStatus st,,,, uint64 deadFrom, bool slashed,,) = refereed.jobState(jobId);
+        _eq(uint256(st), uint256(Refereed.JobStatus.Dead), "dead");
+        _eq(deadFrom, 1, "from the missing rollup on");
+        _true(slashed, "slashed");
+        _eq(refereed.credits(REQUESTER), REWARD / 2 + TB, "requester: the unearned half + the whole bond");
+        // The submitted rollup is unaffected: it finalizes and pays the trainer its share.
+        refereed.finalizeRollup(jobId << 64);
+        _eq(refereed.credits(TRAINER), REWARD / 2, "the trainer is paid for what it delivered");
+        vm.expectRevert(abi.encodeWithSelector(Refereed.JobNotInStatus.selector, jobId, Refereed.JobStatus.Active, Refereed.JobStatus.Dead));
+        refereed.abandonJob(jobId);
+        _eq(refereed.totalBonds(), 0, "no bond left");
+        _eq(refereed.totalEscrow(), 0, "no escrow left");
+        _solvent();
+    }
+
+    function test_abandon_beforeAnySubmission_countsFromAcceptance() public {
+        uint256 jobId = _jobSubmitting(false, 0);
+        vm.warp(block.timestamp + SUBMIT);
+        refereed.abandonJob(jobId);
+        _eq(refereed.credits(REQUESTER), REWARD + TB, "requester: the whole reward + the bond");
+        bytes32 state = trace.stateRoot();
+        vm.expectRevert(abi.encodeWithSelector(Refereed.JobNotInStatus.selector, jobId, Refereed.JobStatus.Active, Refereed.JobStatus.Dead));
+        vm.prank(TRAINER);
+        refereed.submitRollup(jobId, state, state, state, "");
+        _solvent();
+    }
+
+    function test_abandon_afterEverySubmission_reverts() public {
+        uint256 jobId = _job(false);
+        vm.warp(block.timestamp + 10 * SUBMIT);
+        vm.expectRevert(abi.encodeWithSelector(Refereed.AllStepsSubmitted.selector, jobId, uint64(trace.STEPS())));
+        refereed.abandonJob(jobId);
+    }
+
+    /// A game won on a rollup submitted before the abandonment: the bond already went to the requester, so the
+    /// winner gets its own bond back only, and the requester the refund of the rejected rollup.
+    function test_abandoned_thenCaught_bondNotPaidTwice() public {
+        Refereed.JobParams memory p = _params();
+        p.stepsTotal = 3 * uint64(trace.ITERS()); // a third rollup that never comes
+        vm.prank(REQUESTER);
+        uint256 jobId = refereed.createJob{value: REWARD}(p);
+        vm.prank(TRAINER);
+        refereed.acceptJob{value: TB}(jobId);
+        bytes32 state = trace.stateRoot();
+        for (uint256 r; r < 2; ++r) {
+            bytes32 root = trace.rollupRoot(true, r);
+            vm.prank(TRAINER);
+            refereed.submitRollup(jobId, state, root, state, "");
+        }
+        uint256 gameId = _open(jobId, true, 1, address(0xC1));
+        vm.warp(block.timestamp + SUBMIT);
+        refereed.abandonJob(jobId);
+        _eq(refereed.credits(REQUESTER), REWARD - (REWARD * 2) / 3 + TB, "refund of the third rollup + the bond");
+        refereed.timeout(gameId); // the trainer, gone, ran out of time
+        _eq(uint256(refereed.getGame(gameId).status), uint256(Refereed.GameStatus.ChallengerWon), "caught");
+        _eq(refereed.credits(address(0xC1)), CB, "the winner: its bond only (the trainer's bond is gone)");
+        _eq(refereed.credits(REQUESTER), REWARD - REWARD / 3 + TB, "refund of rollups 1 and 2 + the bond");
         _eq(refereed.totalBonds(), 0, "no bond left");
         _solvent();
     }
@@ -72,6 +163,37 @@ contract RefereedTest is RefereedFixture {
         _eq(uint256(afterG.current), uint256(before.current), "current unchanged");
         _eq(Position.unwrap(afterG.pos), Position.unwrap(before.pos), "position unchanged");
         _eq(uint256(Clock.unwrap(afterG.clock)), uint256(Clock.unwrap(before.clock)), "clock unchanged");
+    }
+
+    /// The one-step opens the element through the chunk's word tree: any flipped bit of the word or of a sibling, or a
+    /// wrong length, reverts and changes nothing; the right opening then adjudicates.
+    function testFuzz_step_elementOpening_anyFlippedBit_reverts(uint256 which, uint8 bit, uint256 element) public {
+        uint256 jobId = _job(false);
+        uint256 gameId = _open(jobId, false, 0, address(0xC1));
+        for (uint256 guard; guard < 40 && refereed.getGame(gameId).pos.phase() != Phase.ElementStep; ++guard) {
+            if (refereed.sideToMove(gameId) == Side.Trainer) _trainerMove(gameId, false);
+            else _challengerMove(gameId, false, 1, 1, element);
+        }
+        Refereed.Game memory g = refereed.getGame(gameId);
+        _eq(uint256(g.pos.phase()), uint256(Phase.ElementStep), "at the one-step");
+        bytes memory chunk = trace.nodeChunk(false, 0, g.iteration, g.nodeId);
+        bytes memory opening = trace.elementOpening(chunk, g.element % 256);
+        bytes memory proof = trace.stepProof(false, 0, g.iteration, g.nodeId);
+        bytes32 state = trace.stateRoot();
+        bytes32 root = trace.rollupRoot(false, 0);
+        bytes memory bad = bytes.concat(opening);
+        uint256 k = which % 192;
+        bad[k] = bad[k] ^ bytes1(uint8(1) << (bit % 8));
+        vm.expectPartialRevert(LibWordTree.WordOpeningMismatch.selector);
+        vm.prank(TRAINER);
+        refereed.step(gameId, state, root, state, bad, proof);
+        vm.expectRevert(abi.encodeWithSelector(LibWordTree.WordOpeningLength.selector, chunk.length, 192));
+        vm.prank(TRAINER);
+        refereed.step(gameId, state, root, state, chunk, proof);
+        _eq(uint256(refereed.getGame(gameId).status), uint256(Refereed.GameStatus.InProgress), "still in progress");
+        vm.prank(TRAINER);
+        refereed.step(gameId, state, root, state, opening, proof);
+        _eq(uint256(refereed.getGame(gameId).status), uint256(Refereed.GameStatus.TrainerWon), "honest element");
     }
 
     function testFuzz_choose_paddingOrOutOfRange_reverts(uint256 k) public {

@@ -156,6 +156,27 @@ contract TinyTrace {
     }
 
     /// @notice The `proof` of `step` for node `node` in iteration `i` of rollup `r` (OneStepVerifierV0 layout).
+    /// @notice The 192-byte opening of element `offset` of `chunk` through its word tree (SPEC §2.5), computed the
+    /// plain way (an independent check of Refereed's assembly).
+    function elementOpening(bytes memory chunk, uint256 offset) public pure returns (bytes memory) {
+        bytes32[32] memory w;
+        for (uint256 k; k < chunk.length; ++k) {
+            w[k / 32] |= bytes32(uint256(uint8(chunk[k])) << (8 * (31 - (k % 32))));
+        }
+        uint256 idx = offset / 8;
+        bytes memory out = abi.encodePacked(w[idx]);
+        uint256 width = 32;
+        while (width > 1) {
+            out = abi.encodePacked(out, w[idx ^ 1]);
+            for (uint256 k; k < width / 2; ++k) {
+                w[k] = keccak256(abi.encodePacked(w[2 * k], w[2 * k + 1]));
+            }
+            width /= 2;
+            idx /= 2;
+        }
+        return out;
+    }
+
     function stepProof(bool cheat, uint256 r, uint256 i, uint256 node) external view returns (bytes memory) {
         bytes memory opProof;
         if (node == 1) {
@@ -207,6 +228,7 @@ abstract contract RefereedFixture {
     uint128 internal constant CB = 100_000;
     uint64 internal constant WINDOW = 1 days;
     uint64 internal constant CLOCK = 1 hours;
+    uint64 internal constant SUBMIT = 2 days;
 
     address internal constant REQUESTER = address(0xA11CE0);
     address internal constant TRAINER = address(0xB0B0);
@@ -238,19 +260,25 @@ abstract contract RefereedFixture {
         p.challengeWindow = WINDOW;
         p.trainerClock = CLOCK;
         p.challengerClock = CLOCK;
+        p.submissionTimeout = SUBMIT;
         p.trainerBond = TB;
         p.challengerBond = CB;
     }
 
     /// @notice Creates and accepts a job, then submits both rollups (`cheat`: the second one carries the fraud).
     function _job(bool cheat) internal returns (uint256 jobId) {
+        jobId = _jobSubmitting(cheat, 2);
+    }
+
+    /// @notice Creates and accepts a job, then submits its first `rollups` rollups.
+    function _jobSubmitting(bool cheat, uint256 rollups) internal returns (uint256 jobId) {
         Refereed.JobParams memory p = _params(); // (argument calls made before the prank)
         vm.prank(REQUESTER);
         jobId = refereed.createJob{value: REWARD}(p);
         vm.prank(TRAINER);
         refereed.acceptJob{value: TB}(jobId);
         bytes32 state = trace.stateRoot();
-        for (uint256 r; r < 2; ++r) {
+        for (uint256 r; r < rollups; ++r) {
             bytes32 root = trace.rollupRoot(cheat, r); // (argument calls made before the prank)
             vm.prank(TRAINER);
             refereed.submitRollup(jobId, state, root, state, "");
@@ -288,18 +316,18 @@ abstract contract RefereedFixture {
         } else if (ph == Phase.ChunkLeaf) {
             refereed.revealChunk(gameId, trace.nodeChunk(cheat, r, it, g.nodeId));
         } else if (ph == Phase.ElementStep) {
-            refereed.step(
-                gameId,
-                trace.stateRoot(),
-                trace.rollupRoot(cheat, r),
-                trace.stateRoot(),
-                trace.nodeChunk(cheat, r, it, g.nodeId),
-                trace.stepProof(cheat, r, it, g.nodeId)
-            );
+            _step(gameId, cheat, g);
         } else {
             revert AssertionFailed("no trainer move in this phase", uint256(ph), 0);
         }
         vm.stopPrank();
+    }
+
+    function _step(uint256 gameId, bool cheat, Refereed.Game memory g) private {
+        uint256 r = uint64(g.rollupId);
+        bytes memory opening = trace.elementOpening(trace.nodeChunk(cheat, r, g.iteration, g.nodeId), g.element % 256);
+        bytes memory proof = trace.stepProof(cheat, r, g.iteration, g.nodeId);
+        refereed.step(gameId, trace.stateRoot(), trace.rollupRoot(cheat, r), trace.stateRoot(), opening, proof);
     }
 
     /// @notice The challenger's choice: iteration `iter`, node `node`, element `element` (each reduced to a real one).

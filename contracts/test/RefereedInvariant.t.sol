@@ -8,7 +8,8 @@ import {Clock, Side} from "../types/Clock.sol";
 /// @title RefereedHandler
 /// @notice The actor handler of the invariant test: three challengers, an honest job and a cheating job (fraud in its
 /// second rollup), and every action of the protocol (open, trainer moves, challenger moves at random or on the fraud,
-/// time passing, timeouts, finalizations, withdrawals). After every action it checks the history properties that a
+/// time passing, timeouts, finalizations, withdrawals), plus a third, honest job that stops after its first rollup and
+/// may be abandoned (`abandon`) while games on that rollup are open. After every action it checks the history properties that a
 /// stateless invariant cannot see: a resolved game never changes outcome, clocks never run backwards, a finalized
 /// rollup never changes state. A broken property is recorded in `violations` (and asserted by the test).
 contract RefereedHandler is RefereedFixture {
@@ -20,7 +21,7 @@ contract RefereedHandler is RefereedFixture {
         uint64 lastMove;
     }
 
-    uint256[2] public jobIds; // [honest, cheating]
+    uint256[3] public jobIds; // [honest, cheating, honest that stops after one rollup]
     address[3] internal actors = [address(0xC1), address(0xC2), address(0xC3)];
     uint256[] public games;
     mapping(uint256 => GameGhost) public ghosts;
@@ -29,6 +30,7 @@ contract RefereedHandler is RefereedFixture {
     string public lastViolation;
     uint256 public resolutions;
     uint256 public calls;
+    bool public abandoned;
 
     /// @notice One-time setup (a later call by the fuzzer is a no-op).
     function init() external {
@@ -36,6 +38,7 @@ contract RefereedHandler is RefereedFixture {
         _deploy();
         jobIds[0] = _job(false);
         jobIds[1] = _job(true);
+        jobIds[2] = _jobSubmitting(false, 1);
     }
 
     function protocol() external view returns (Refereed) {
@@ -45,11 +48,12 @@ contract RefereedHandler is RefereedFixture {
     // ── actions ──
 
     function open(uint256 actorSeed, uint256 jobSeed, uint256 rSeed) external {
-        uint256 j = jobSeed % 2;
-        uint256 rollupId = (jobIds[j] << 64) | (rSeed % 2);
+        uint256 j = jobSeed % 3;
+        uint256 r = _rollupsOf(j) == 1 ? 0 : rSeed % 2;
+        uint256 rollupId = (jobIds[j] << 64) | r;
         if (refereed.rollupStatus(rollupId) != Refereed.RollupStatus.Pending) return;
         if (block.timestamp >= refereed.getRollup(rollupId).submittedAt + WINDOW) return;
-        uint256 gameId = _open(jobIds[j], j == 1, rSeed % 2, actors[actorSeed % 3]);
+        uint256 gameId = _open(jobIds[j], j == 1, r, actors[actorSeed % 3]);
         games.push(gameId);
         Refereed.Game memory g = refereed.getGame(gameId);
         ghosts[gameId] = GameGhost(j, g.status, g.clock.trainerLeft(), g.clock.challengerLeft(), g.clock.lastMove());
@@ -76,6 +80,12 @@ contract RefereedHandler is RefereedFixture {
         _after();
     }
 
+    /// @notice A long pause (up to three days): windows close, clocks run out, the third job's deadline passes.
+    function warpLong(uint256 secs) external {
+        vm.warp(block.timestamp + (secs % (3 days)));
+        _after();
+    }
+
     function timeout(uint256 gameSeed) external {
         if (games.length == 0) return;
         uint256 gameId = games[gameSeed % games.length];
@@ -87,7 +97,16 @@ contract RefereedHandler is RefereedFixture {
     }
 
     function finalize(uint256 jobSeed, uint256 rSeed) external {
-        try refereed.finalizeRollup((jobIds[jobSeed % 2] << 64) | (rSeed % 2)) {} catch {}
+        uint256 j = jobSeed % 3;
+        try refereed.finalizeRollup((jobIds[j] << 64) | (rSeed % _rollupsOf(j))) {} catch {}
+        _after();
+    }
+
+    /// @notice Anyone abandons the third job (it succeeds once its submission deadline has passed).
+    function abandon() external {
+        try refereed.abandonJob(jobIds[2]) {
+            abandoned = true;
+        } catch {}
         _after();
     }
 
@@ -132,14 +151,18 @@ contract RefereedHandler is RefereedFixture {
             (gh.status, gh.trainerLeft, gh.challengerLeft, gh.lastMove) =
                 (g.status, g.clock.trainerLeft(), g.clock.challengerLeft(), g.clock.lastMove());
         }
-        for (uint256 j; j < 2; ++j) {
-            for (uint256 r; r < 2; ++r) {
+        for (uint256 j; j < 3; ++j) {
+            for (uint256 r; r < _rollupsOf(j); ++r) {
                 uint256 rid = (jobIds[j] << 64) | r;
                 Refereed.RollupStatus s = refereed.rollupStatus(rid);
                 if (wasFinalized[rid] && s != Refereed.RollupStatus.Finalized) _violate("a finalized rollup changed");
                 if (s == Refereed.RollupStatus.Finalized) wasFinalized[rid] = true;
             }
         }
+    }
+
+    function _rollupsOf(uint256 j) private pure returns (uint256) {
+        return j == 2 ? 1 : 2;
     }
 
     function _violate(string memory why) private {

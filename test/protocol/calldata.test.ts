@@ -7,7 +7,7 @@ import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
 import { network } from "hardhat";
 import type { Hex } from "viem";
-import { Kind, buildTree, encodeIterationLeaf, innerHash, rootHash, toHex } from "@refereed/core";
+import { CHUNK_ELEMS, Kind, buildTree, elementOpening, encodeIterationLeaf, innerHash, rootHash, toHex } from "@refereed/core";
 import {
   Branch,
   DEFAULT_JOB,
@@ -225,15 +225,20 @@ describe("bad calldata in a game", () => {
     assert.equal(g.element, 296);
   });
 
-  it("the step: a wrong claim, a wrong chunk, a proof whose input opening fails", async () => {
+  it("the step: a wrong claim, a wrong element opening, a proof whose input opening fails", async () => {
     const ro = h.trace.rollups[R]!;
     const it = ro.iterations[2]!;
-    const chunk = toHex(chunkOf(it.outputs[1]!, 1));
+    const raw = chunkOf(it.outputs[1]!, 1);
+    const chunk = toHex(elementOpening(raw, 296 % CHUNK_ELEMS)); // the element's word + 5 siblings (SPEC §2.5)
     const proof = stepProof(h.trace, R, 2, 1, 296);
     const [s, root, e] = h.trace.claim(R);
     const rid = h.rollupId(R);
     await refused(h, gameId, () => w().step([gameId, e, root, s === e ? `0x${"11".repeat(32)}` : s, chunk, proof]), "ClaimMismatch");
-    await refused(h, gameId, () => w().step([gameId, s, root, e, toHex(chunkOf(it.outputs[0]!, 1)), proof]), "RevealMismatch");
+    await refused(h, gameId, () => w().step([gameId, s, root, e, toHex(elementOpening(chunkOf(it.outputs[0]!, 1), 40)), proof]), "WordOpeningMismatch");
+    const tampered = elementOpening(raw, 40);
+    flip(tampered, 100, 0x80); // a sibling's bit
+    await refused(h, gameId, () => w().step([gameId, s, root, e, toHex(tampered), proof]), "WordOpeningMismatch");
+    await refused(h, gameId, () => w().step([gameId, s, root, e, toHex(raw), proof]), "WordOpeningLength", [176n, 192n]);
     // Bad openings of the relu's input: the verifier refuses to judge (reverts); it never answers "invalid".
     const wrongChunk = stepProof(h.trace, R, 2, 1, 40); // chunk 0 (1024 bytes) where chunk 1 (176 bytes) is due
     await refused(h, gameId, () => w().step([gameId, s, root, e, chunk, wrongChunk]), "ChunkLength", [1n, 1024n, 176n], h.verifier);
@@ -247,7 +252,7 @@ describe("bad calldata in a game", () => {
   it("after resolution every move and the timeout are refused (no replay)", async () => {
     const [s, root, e] = h.trace.claim(R);
     const it = h.trace.rollups[R]!.iterations[2]!;
-    const chunk = toHex(chunkOf(it.outputs[1]!, 1));
+    const chunk = toHex(elementOpening(chunkOf(it.outputs[1]!, 1), 40));
     const args = [gameId, GameStatus.TrainerWon] as const;
     await refused(h, gameId, () => w().step([gameId, s, root, e, chunk, stepProof(h.trace, R, 2, 1, 296)]), "GameNotInProgress", args);
     await refused(h, gameId, () => w().reveal([gameId, []]), "GameNotInProgress", args);

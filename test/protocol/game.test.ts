@@ -22,6 +22,7 @@ import {
   scriptedChooser,
   toyParams,
   toyTemplate,
+  trainerBondAward,
 } from "./helpers.js";
 
 const conn = await network.create();
@@ -35,6 +36,9 @@ const TAMPER = { rollup: 1, iteration: 2, node: 1, element: 7, value: 42.5 } as 
 const tamperedTrace = () => new Trace({ template, params, stepsTotal: 12, rollupSteps: 5, tamper: TAMPER });
 
 const { challengerBond: CB, trainerBond: TB, reward: REWARD } = DEFAULT_JOB;
+/** the winner's half of the trainer's bond, and the requester's rest */
+const AWARD = trainerBondAward(TB);
+const TB_REST = TB - AWARD;
 
 async function assertSolvent(h: Harness) {
   const { balance, owed } = await h.solvency();
@@ -129,9 +133,10 @@ describe("a cheating trainer", () => {
     assert.equal(status, JobStatus.Dead);
     assert.equal(deadFrom, 1n);
     assert.equal(slashed, true);
-    // Challenger: its bond back + the trainer's bond. Requester: the reward of rollups 1 and 2 (7 of 12 steps).
-    assert.equal(await h.credit(h.alice), CB + TB);
-    assert.equal(await h.credit(h.requester), REWARD - (REWARD * 5n) / 12n);
+    // Challenger: its bond back + half the trainer's bond. Requester: the reward of rollups 1 and 2 (7 of 12 steps)
+    // + the other half of the bond.
+    assert.equal(await h.credit(h.alice), CB + AWARD);
+    assert.equal(await h.credit(h.requester), REWARD - (REWARD * 5n) / 12n + TB_REST);
     // Rollup 0 was honest and still finalizes; nothing after it does, and no game opens on a rejected rollup.
     await passWindow(h);
     await h.sent(h.refereed.write.finalizeRollup([h.rollupId(0)]));
@@ -174,7 +179,7 @@ describe("a cheating trainer", () => {
     const res = await h.play(gameId, 0, scriptedChooser([4, 2], 2));
     assert.equal(res.status, GameStatus.ChallengerWon);
     assert.equal(await h.refereed.read.rollupStatus([h.rollupId(0)]), RollupStatus.Rejected);
-    assert.equal(await h.credit(h.requester), REWARD);
+    assert.equal(await h.credit(h.requester), REWARD + TB_REST);
     await assertSolvent(h);
   });
 });
@@ -208,8 +213,8 @@ describe("clocks", () => {
     assert.equal(after.status, GameStatus.ChallengerWon);
     assert.equal(after.trainerLeft, 0n);
     assert.equal(await h.refereed.read.rollupStatus([h.rollupId(0)]), RollupStatus.Rejected);
-    assert.equal(await h.credit(h.alice), CB + TB);
-    assert.equal(await h.credit(h.requester), REWARD);
+    assert.equal(await h.credit(h.alice), CB + AWARD);
+    assert.equal(await h.credit(h.requester), REWARD + TB_REST);
     await assertSolvent(h);
   });
 
@@ -280,7 +285,7 @@ describe("several challengers", () => {
     );
     const res = await h.play(a.gameId, 1, fraudFinder(honestTrace(), 1), h.alice);
     assert.equal(res.status, GameStatus.ChallengerWon);
-    assert.equal(await h.credit(h.alice), CB + TB);
+    assert.equal(await h.credit(h.alice), CB + AWARD);
     assert.equal(await h.credit(h.bob), CB);
     assert.equal(await h.refereed.read.totalBonds(), 0n);
     await assertSolvent(h);
@@ -296,10 +301,10 @@ describe("several challengers", () => {
     const requesterBefore = await h.credit(h.requester);
     const res = await h.play(a.gameId, 1, scriptedChooser([TAMPER.iteration, 4, 0], TAMPER.element), h.alice);
     assert.equal(res.status, GameStatus.TrainerWon);
-    assert.equal(await h.credit(h.bob), CB + TB);
+    assert.equal(await h.credit(h.bob), CB + AWARD);
     assert.equal(await h.credit(h.alice), 0n);
     assert.equal(await h.credit(h.trainer), 0n, "a slashed trainer earns no forfeited bond");
-    assert.equal((await h.credit(h.requester)) - requesterBefore, CB);
+    assert.equal((await h.credit(h.requester)) - requesterBefore, CB + TB_REST);
     await assertSolvent(h);
   });
 });
@@ -369,6 +374,39 @@ describe("money", () => {
     await h.sent(h.refereed.write.cancelJob([jobId], { account: h.requester.account }));
     assert.equal(await h.credit(h.requester), REWARD);
     assert.equal(await h.refereed.read.totalEscrow(), 0n);
+    await assertSolvent(h);
+  });
+
+  it("a trainer that stops submitting: after its deadline anyone abandons the job; the requester gets the unearned reward and the bond", async () => {
+    const h = await Harness.create(conn, honestTrace());
+    await h.setupJob();
+    const [first] = await h.submit(0, 1);
+    const submittedAt = (await h.refereed.read.getRollup([h.rollupId(0)])).submittedAt;
+    const deadline = submittedAt + DEFAULT_JOB.submissionTimeout;
+    const now = BigInt(await networkHelpers.time.latest());
+    assert.ok(first && now < deadline);
+    const before = await h.solvency();
+    await networkHelpers.time.setNextBlockTimestamp(deadline - 1n);
+    await conn.viem.assertions.revertWithCustomErrorWithArgs(
+      h.refereed.write.abandonJob([h.jobId], { account: h.anyone.account }),
+      h.refereed,
+      "SubmissionNotLate",
+      [h.jobId, deadline, deadline - 1n],
+    );
+    assert.deepEqual(await h.solvency(), before, "a refused abandonment moves nothing");
+    await networkHelpers.time.setNextBlockTimestamp(deadline);
+    const s = await h.sent(h.refereed.write.abandonJob([h.jobId], { account: h.anyone.account }));
+    assert.ok(s.logs.some((l) => l.eventName === "JobTerminated" && l.args.fromIndex === 1n));
+    const [status, , , , deadFrom, slashed] = await h.refereed.read.jobState([h.jobId]);
+    assert.deepEqual([status, deadFrom, slashed], [JobStatus.Dead, 1n, true]);
+    // Rollup 0 covers 5 of 12 steps: the requester is refunded the other 7 and credited the whole bond.
+    assert.equal(await h.credit(h.requester), REWARD - (REWARD * 5n) / 12n + TB);
+    assert.equal(await h.refereed.read.rollupStatus([h.rollupId(0)]), RollupStatus.Pending, "what was delivered stays");
+    await passWindow(h);
+    await h.sent(h.refereed.write.finalizeRollup([h.rollupId(0)]));
+    assert.equal(await h.credit(h.trainer), (REWARD * 5n) / 12n);
+    assert.equal(await h.refereed.read.totalEscrow(), 0n);
+    assert.equal(await h.refereed.read.totalBonds(), 0n);
     await assertSolvent(h);
   });
 

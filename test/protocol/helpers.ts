@@ -16,6 +16,7 @@ import {
   buildTree,
   chunkByteLength,
   concat,
+  elementOpening,
   depthFor,
   encodeIterationLeaf,
   graphTree,
@@ -35,7 +36,7 @@ import { encodeDescriptor, templateTree, type NodeDescriptor } from "../../packa
 
 // ─────────────────────────────────────────── protocol enums (mirrors of Refereed.sol) ───────────────────────────────
 
-export { Branch, GameStatus, JobStatus, levelsAt, Phase, RollupStatus, Side } from "../../packages/trainer/src/shared/game.js";
+export { Branch, GameStatus, JobStatus, levelsAt, Phase, RollupStatus, Side, trainerBondAward } from "../../packages/trainer/src/shared/game.js";
 import { Branch, GameStatus, JobStatus, levelsAt, Phase, RollupStatus, Side } from "../../packages/trainer/src/shared/game.js";
 
 /** Opcodes of the template (docs/GAME.md §1.1). */
@@ -392,6 +393,7 @@ export interface JobConfig {
   readonly challengeWindow: bigint;
   readonly trainerClock: bigint;
   readonly challengerClock: bigint;
+  readonly submissionTimeout: bigint;
 }
 
 export const DEFAULT_JOB: JobConfig = {
@@ -403,6 +405,7 @@ export const DEFAULT_JOB: JobConfig = {
   challengeWindow: 7_200n,
   trainerClock: 3_600n,
   challengerClock: 3_600n,
+  submissionTimeout: 86_400n,
 };
 
 export function jobParams(trace: Trace, cfg: JobConfig, specHash: Hex = `0x${"ab".repeat(32)}`) {
@@ -420,6 +423,7 @@ export function jobParams(trace: Trace, cfg: JobConfig, specHash: Hex = `0x${"ab
     challengeWindow: cfg.challengeWindow,
     trainerClock: cfg.trainerClock,
     challengerClock: cfg.challengerClock,
+    submissionTimeout: cfg.submissionTimeout,
     trainerBond: cfg.trainerBond,
     challengerBond: cfg.challengerBond,
   };
@@ -666,7 +670,7 @@ export function directDisputeCalls(
     encodeFunctionData({
       abi,
       functionName: "step",
-      args: [gameId, s, root, e, toHex(chunk), stepProof(trace, r, target.iteration, target.node, target.element)],
+      args: [gameId, s, root, e, toHex(elementOpening(chunk, target.element % CHUNK_ELEMS)), stepProof(trace, r, target.iteration, target.node, target.element)],
     }),
   );
   return calls;
@@ -820,7 +824,7 @@ export class Harness {
       const [st, root, e] = trace.claim(r);
       return this.sent(
         this.refereed.write.step(
-          [gameId, st, root, e, toHex(chunk), stepProof(trace, r, s.iteration, s.nodeId, s.element)],
+          [gameId, st, root, e, toHex(elementOpening(chunk, Number(s.element) % CHUNK_ELEMS)), stepProof(trace, r, s.iteration, s.nodeId, s.element)],
           { account },
         ),
       );

@@ -57,6 +57,7 @@ const TERMS: JobTerms = {
   challengeWindow: 86_400, // room for every game (each block advances the chain clock)
   trainerClock: 3_600,
   challengerClock: 3_600,
+  submissionTimeout: 86_400,
   trainerBond: parseEther("1"),
   challengerBond: parseEther("0.01"),
 };

@@ -21,7 +21,6 @@ import {
   encodeIterationLeaf,
   encodeJournalEntry,
   fromHex,
-  openElement,
   openRange,
   tensorTree,
   templateTree,
@@ -145,7 +144,6 @@ export interface StepContext {
   numel: bigint;
   element: bigint;
   elementBits: number;
-  chunk: Hex;
   journalIndex: number;
   journalEntry: Hex;
 }
@@ -359,7 +357,6 @@ export class ProofBuilder {
     if (!Number.isInteger(element) || element < 0 || element >= out.length) {
       throw new ProofBuilderError("element", `element ${element} outside node ${node}'s ${out.length} elements`);
     }
-    const open = openElement(out, this.tensor(tr, node), element);
     return {
       ...this.baseContext(step),
       nodeId: node,
@@ -367,7 +364,6 @@ export class ProofBuilder {
       numel: BigInt(out.length),
       element: BigInt(element),
       elementBits: bitsOf(out[element]!),
-      chunk: hex(open.chunkData),
     };
   }
 
@@ -559,7 +555,6 @@ export class ProofBuilder {
       numel: 0n,
       element: 0n,
       elementBits: 0,
-      chunk: "0x",
       journalIndex: 0,
       journalEntry: "0x",
     };

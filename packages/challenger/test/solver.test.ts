@@ -6,7 +6,7 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { innerHash, toHex, fromHex } from "@refereed/core";
+import { elementOpening, innerHash, toHex, fromHex } from "@refereed/core";
 import { Branch, GameModelError, GameStatus, Phase, applyMove, treeRoot, type Position, type RefereedCall, type Target } from "@refereed/trainer";
 import { challengerGameActions, openDecision, type ChallengerAction } from "../src/index.js";
 import { FakeData, view } from "../../trainer/test/model.js";
@@ -92,7 +92,7 @@ describe("challenger solver: the walk", () => {
     assert.equal(byName("choose", 1).args[1], 3n, "node 3");
     assert.equal(byName("choose", 2).args[1], 1n, "chunk 1 holds element 300");
     assert.equal(byName("chooseElement").args[1], 44n, "offset 300 − 256");
-    assert.deepEqual(byName("step").args.slice(4), [toHex(data.chunk(2, 3, 1)!), data.elementProof(2, 3, 300)]);
+    assert.deepEqual(byName("step").args.slice(4), [toHex(elementOpening(data.chunk(2, 3, 1)!, 300 - 256)), data.elementProof(2, 3, 300)]);
     assert.equal(replay(start, w.calls), "resolved");
   });
 

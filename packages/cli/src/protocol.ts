@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { createPublicClient, createWalletClient, formatEther, http, parseEther, parseEventLogs, type Abi, type Address, type Hex } from "viem";
+import { createPublicClient, createWalletClient, formatEther, http, parseEther, parseEventLogs, type Abi, type Account, type Address, type Hex } from "viem";
 import { deployProtocol, loadArtifact, progress, readDeployment, repoRoot, type Deployment } from "@refereed/client";
 import { fromHex } from "@refereed/core";
 import { datasetRoot, loadMnist, makeJobSpec, onchainJobFields, type JobSpec } from "@refereed/engine";
@@ -112,7 +112,7 @@ export async function cmdDeploy(args: string[], io: Io): Promise<number> {
 
 // ─────────────────────────────────────────────────────────────────── job spec / create
 
-const HELP_JOB = `usage: refereed job <spec|create> [options]
+const HELP_JOB = `usage: refereed job <spec|create|abandon> [options]
 
   refereed job spec --vrf-key <hex> --out <file> [--sizes 784,128,64,10] [--batch 64] [--dropout 1/10]
                     [--lr 0.05] [--momentum 0.9] [--steps 375] [--train-examples 8000] [--init-seed <hex>]
@@ -121,18 +121,24 @@ const HELP_JOB = `usage: refereed job <spec|create> [options]
 
   refereed job create --spec <file> [--network localhost] [--rpc <url>] [--keystore <file>]
                       [--reward 1] [--trainer-bond 0.5] [--challenger-bond 0.1] [--rollup-steps 25]
-                      [--window 600] [--trainer-clock 600] [--challenger-clock 600]
-      creates the job on-chain and escrows the reward (amounts in ether, times in seconds)`;
+                      [--window 600] [--trainer-clock 600] [--challenger-clock 600] [--submission-timeout 3600]
+      creates the job on-chain and escrows the reward (amounts in ether, times in seconds; the trainer must submit
+      each rollup within --submission-timeout of acceptance or of its previous rollup)
+
+  refereed job abandon --job <id> [--network localhost] [--rpc <url>] [--keystore <file>]
+      ends a job whose trainer missed its submission deadline: the requester is credited the unearned reward and
+      the trainer's bond (anyone may send it; refused with SubmissionNotLate before the deadline)`;
 
 export async function cmdJob(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === "spec") return cmdJobSpec(rest, io);
   if (sub === "create") return cmdJobCreate(rest, io);
+  if (sub === "abandon") return cmdJobAbandon(rest, io);
   if (sub === undefined || sub === "--help" || sub === "-h") {
     io.out(HELP_JOB);
     return sub === undefined ? 2 : 0;
   }
-  throw new UsageError(undefined, `unknown job subcommand '${sub}' (expected spec or create)`, HELP_JOB);
+  throw new UsageError(undefined, `unknown job subcommand '${sub}' (expected spec, create or abandon)`, HELP_JOB);
 }
 
 async function cmdJobSpec(args: string[], io: Io): Promise<number> {
@@ -240,6 +246,7 @@ async function cmdJobCreate(args: string[], io: Io): Promise<number> {
       window: { type: "string" },
       "trainer-clock": { type: "string" },
       "challenger-clock": { type: "string" },
+      "submission-timeout": { type: "string" },
     },
     HELP_JOB,
   );
@@ -252,6 +259,7 @@ async function cmdJobCreate(args: string[], io: Io): Promise<number> {
     challengeWindow: int(v, "window", HELP_JOB, 600, 1),
     trainerClock: int(v, "trainer-clock", HELP_JOB, 600, 1),
     challengerClock: int(v, "challenger-clock", HELP_JOB, 600, 1),
+    submissionTimeout: int(v, "submission-timeout", HELP_JOB, 3_600, 1),
     trainerBond: ether(v, "trainer-bond", HELP_JOB, "0.5"),
     challengerBond: ether(v, "challenger-bond", HELP_JOB, "0.1"),
     toleranceProfile: 0, // SPEC §6 v1 (the only profile the verifier adjudicates)
@@ -260,22 +268,40 @@ async function cmdJobCreate(args: string[], io: Io): Promise<number> {
   const conn = await connect(network, v.rpc as string | undefined);
   const account = await resolveAccount(network, v.keystore as string | undefined);
   const params = jobParamsForSpec(spec, terms);
-  const wallet = createWalletClient({ account, transport: http(conn.rpcUrl) });
-  const chain = { id: conn.deployment.chainId, name: network, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [conn.rpcUrl] } } };
-  const wait = progress({ label: "creating the job", plain: false, refreshMs: 250 });
-  let hash: Hex;
-  let receipt: Awaited<ReturnType<typeof conn.publicClient.waitForTransactionReceipt>>;
-  try {
-    const { request } = await conn.publicClient.simulateContract({ ...conn.refereed, functionName: "createJob", args: [params], value: reward, account, chain });
-    hash = await wallet.writeContract(request);
-    wait.update(0, `waiting for the receipt of ${hash}`);
-    receipt = await conn.publicClient.waitForTransactionReceipt({ hash });
-  } finally {
-    wait.stop();
-  }
+  const { hash, receipt } = await sendRefereed(conn, network, account, "creating the job", "createJob", [params], reward);
   const [ev] = parseEventLogs({ abi: conn.refereed.abi, logs: receipt.logs, eventName: "JobCreated" }) as unknown as { args: { jobId: bigint } }[];
   io.out(`job ${ev?.args.jobId} created (tx ${hash}): reward ${formatEther(reward)} ETH escrowed, spec ${params.specHash}`);
   return 0;
+}
+
+/** `job abandon`: ends a job whose trainer missed its submission deadline (docs/GAME.md §2.1; anyone may call). */
+async function cmdJobAbandon(args: string[], io: Io): Promise<number> {
+  const v = parse(args, { job: { type: "string" }, network: { type: "string" }, rpc: { type: "string" }, keystore: { type: "string" } }, HELP_JOB);
+  if (v.help) return io.out(HELP_JOB), 0;
+  const jobId = BigInt(int(v, "job", HELP_JOB, undefined, 1));
+  const network = str(v, "network", HELP_JOB, "localhost");
+  const conn = await connect(network, v.rpc as string | undefined);
+  const account = await resolveAccount(network, v.keystore as string | undefined);
+  const { hash, receipt } = await sendRefereed(conn, network, account, `abandoning job ${jobId}`, "abandonJob", [jobId]);
+  const credited = (parseEventLogs({ abi: conn.refereed.abi, logs: receipt.logs, eventName: "Credited" }) as unknown as { args: { amount: bigint } }[]).reduce((a, e) => a + e.args.amount, 0n);
+  io.out(`job ${jobId} abandoned (tx ${hash}): the requester was credited ${formatEther(credited)} ETH (unearned reward + the trainer's bond); 'withdraw' pays it`);
+  return 0;
+}
+
+/** Simulates (so a revert names its custom error before anything is sent), sends and waits for one Refereed call. */
+async function sendRefereed(conn: Awaited<ReturnType<typeof connect>>, network: string, account: Account, label: string, functionName: string, args: readonly unknown[], value?: bigint) {
+  const wallet = createWalletClient({ account, transport: http(conn.rpcUrl) });
+  const chain = { id: conn.deployment.chainId, name: network, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [conn.rpcUrl] } } };
+  const wait = progress({ label, plain: false, refreshMs: 250 });
+  try {
+    const { request } = await conn.publicClient.simulateContract({ ...conn.refereed, functionName, args, value, account, chain } as Parameters<typeof conn.publicClient.simulateContract>[0]);
+    const hash = await wallet.writeContract(request as Parameters<typeof wallet.writeContract>[0]);
+    wait.update(0, `waiting for the receipt of ${hash}`);
+    const receipt = await conn.publicClient.waitForTransactionReceipt({ hash });
+    return { hash, receipt };
+  } finally {
+    wait.stop();
+  }
 }
 
 // ─────────────────────────────────────────────────────────────────── status

@@ -51,7 +51,7 @@ describe("refereed deploy, job spec, job create (local chain)", { timeout: 180_0
 
     const r = await cli(
       "job", "create", "--spec", specFile, "--network", network, "--rpc", node.url,
-      "--reward", "2", "--trainer-bond", "0.25", "--challenger-bond", "0.05", "--rollup-steps", "5", "--window", "100", "--trainer-clock", "200", "--challenger-clock", "300",
+      "--reward", "2", "--trainer-bond", "0.25", "--challenger-bond", "0.05", "--rollup-steps", "5", "--window", "100", "--trainer-clock", "200", "--challenger-clock", "300", "--submission-timeout", "400",
     );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`^job 1 created \\(tx 0x[0-9a-f]{64}\\): reward 2 ETH escrowed, spec ${f.specHash}\\n$`));
@@ -77,9 +77,19 @@ describe("refereed deploy, job spec, job create (local chain)", { timeout: 180_0
       challengeWindow: 100n,
       trainerClock: 200n,
       challengerClock: 300n,
+      submissionTimeout: 400n,
       trainerBond: parseEther("0.25"),
       challengerBond: parseEther("0.05"),
     });
+  });
+
+  it("job abandon on a job nobody accepted is refused with the contract's named error and a non-zero exit", async () => {
+    const r = await cli("job", "abandon", "--job", "1", "--network", network, "--rpc", node.url);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /JobNotInStatus/);
+    const bad = await cli("job", "abandon", "--job", "zero", "--network", network, "--rpc", node.url);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--job must be an integer >= 1, got 'zero'/);
   });
 
   it("job create refuses bad terms with exit 2, naming the flag, before it asks the chain anything", async () => {

@@ -1,5 +1,6 @@
 export * from "./bytes.js";
 export * from "./merkle.js";
+export * from "./wordtree.js";
 export * from "./commit.js";
 export * from "./prg.js";
 export * from "./float32.js";

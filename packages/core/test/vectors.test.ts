@@ -5,6 +5,11 @@ import { readFileSync } from "node:fs";
 import {
   applyDropout,
   buildTree,
+  chunkWordRoot,
+  elementOpening,
+  openElementWord,
+  WORD_TREE_DEPTH,
+  WordTreeError,
   decodeIterationLeaf,
   fromHex,
   Kind,
@@ -131,4 +136,31 @@ describe("vectors/template.json", () => {
       );
     });
   }
+});
+
+describe("vectors/wordtree.json", () => {
+  const v = load("wordtree.json") as { depth: number; cases: { chunk: string; root: string; openings: { offset: number; opening: string; bits: number }[] }[] };
+  it("declares the 5-level tree", () => assert.equal(v.depth, WORD_TREE_DEPTH));
+  for (const c of v.cases) {
+    const chunk = hx(c.chunk);
+    it(`chunk of ${chunk.length} bytes: root, openings and the element bits`, () => {
+      assert.equal(toHex(chunkWordRoot(chunk)), c.root);
+      const view = new DataView(chunk.buffer, chunk.byteOffset);
+      for (const o of c.openings) {
+        assert.equal(toHex(elementOpening(chunk, o.offset)), o.opening);
+        assert.equal(o.bits, view.getUint32(4 * o.offset, true), "the element's own bits");
+        assert.equal(openElementWord(hx(c.root), o.offset, hx(o.opening)), o.bits);
+        const bad = hx(o.opening);
+        bad[40] = bad[40]! ^ 1;
+        assert.equal(openElementWord(hx(c.root), o.offset, bad), null, "a flipped sibling bit");
+        assert.equal(openElementWord(hx(c.root), o.offset ^ 8, hx(o.opening)), null, "the word at another index");
+      }
+    });
+  }
+  it("refuses chunks and offsets outside the format", () => {
+    assert.throws(() => chunkWordRoot(new Uint8Array(1028)), WordTreeError);
+    assert.throws(() => chunkWordRoot(new Uint8Array(6)), WordTreeError);
+    assert.throws(() => elementOpening(new Uint8Array(8), 2), WordTreeError);
+    assert.equal(openElementWord(new Uint8Array(32), 0, new Uint8Array(191)), null);
+  });
 });

@@ -7,6 +7,7 @@ export * from "./executor.js";
 export * from "./dataset.js";
 export * from "./schedule.js";
 export * from "./seeds.js";
+export * from "./vrf-fast.js";
 export * from "./job.js";
 export * from "./trainer.js";
 export * from "./fasthash.js";

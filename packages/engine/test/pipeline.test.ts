@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { toHex } from "@refereed/core";
-import { CommitSink, HashSeedProvider, TraceReader, Trainer, WorkerCommitSink, WorkerDropoutSource, datasetRoot, type Dataset } from "../src/index.js";
+import { toHex, vrfKeygen } from "@refereed/core";
+import { BlsSeedProvider, CommitSink, HashSeedProvider, makeJob, makeJobSpec, TraceReader, Trainer, WorkerCommitSink, WorkerDropoutSource, datasetRoot, type Dataset } from "../src/index.js";
 import { DEFAULT_MODEL, testJob, testValues } from "./helpers.js";
 
 const MODEL = { ...DEFAULT_MODEL, sizes: [784, 32, 16, 10], batch: 16 };
@@ -29,4 +29,23 @@ test("the worker pipeline (seeds from a worker, commitments and trace in another
   sink.commitments.forEach((c, i) => assert.equal(toHex(c.leaf), toHex(local.commitments[i]!.leaf), `step ${i}`));
   assert.equal(manifest!.rollups.length, 3);
   TraceReader.open(dir).verifyAll();
+});
+
+test("with BLS seeds: the seed worker (mcl-wasm) gives the same journal and roots as the reference evaluator in-process", async () => {
+  const k = vrfKeygen(new Uint8Array(32).fill(6));
+  const spec = makeJobSpec({ model: MODEL, datasetRoot: datasetRoot(data), trainExamples: 128, steps: 20, initSeed: new Uint8Array(32).fill(1), vrfKey: k.pk, seedScheme: "bls12-381" });
+  const job = makeJob(spec, new Uint8Array(32).fill(3));
+  const local = new CommitSink({ job });
+  const a = new Trainer({ job, data, seeds: new BlsSeedProvider(k.sk), sink: local });
+  for (let s = 0; s < 3; s++) await a.runStep();
+  const sink = new CommitSink({ job });
+  const source = new WorkerDropoutSource({ job, scheme: "bls12-381", key: k.sk, stepsPerEpoch: 8 });
+  const b = new Trainer({ job, data, seeds: new BlsSeedProvider(k.sk), sink, dropoutSource: source });
+  for (let s = 0; s < 3; s++) await b.runStep();
+  await source.close();
+  sink.commitments.forEach((c, i) => {
+    assert.equal(toHex(c.journalRoot), toHex(local.commitments[i]!.journalRoot), `journal of step ${i}`);
+    assert.equal(toHex(c.leaf), toHex(local.commitments[i]!.leaf), `step ${i}`);
+  });
+  assert.equal(sink.commitments.length, 3);
 });

@@ -54,6 +54,7 @@ export function jobParamsFromStored(p: Record<string, Json>): JobParams {
     challengeWindow: b("challengeWindow"),
     trainerClock: b("trainerClock"),
     challengerClock: b("challengerClock"),
+    submissionTimeout: b("submissionTimeout"),
     trainerBond: b("trainerBond"),
     challengerBond: b("challengerBond"),
   };

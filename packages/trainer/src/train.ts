@@ -52,10 +52,10 @@ export interface RollupTrainingInput {
   readonly stopped?: () => boolean;
 }
 
-export function seedProvider(job: Job, sk: Uint8Array): SeedProvider {
+export async function seedProvider(job: Job, sk: Uint8Array): Promise<SeedProvider> {
   switch (job.spec.seedScheme) {
     case "bls12-381":
-      return new BlsSeedProvider(sk);
+      return BlsSeedProvider.fast(sk);
     case "hash-insecure":
       return new HashSeedProvider(sk);
     default:
@@ -100,7 +100,7 @@ export async function trainRollup(i: RollupTrainingInput): Promise<TraceManifest
   const trainer = new Trainer({
     job: i.job,
     data: i.data,
-    seeds: seedProvider(i.job, i.sk),
+    seeds: await seedProvider(i.job, i.sk),
     sink,
     state: i.startState,
     firstStep: i.firstStep,

@@ -25,6 +25,7 @@ export const TERMS: JobTerms = {
   challengeWindow: 600,
   trainerClock: 300,
   challengerClock: 300,
+  submissionTimeout: 3_600,
   trainerBond: parseEther("1"),
   challengerBond: parseEther("0.1"),
 };

@@ -62,6 +62,8 @@ export interface JobParams {
   readonly challengeWindow: bigint;
   readonly trainerClock: bigint;
   readonly challengerClock: bigint;
+  /** seconds the trainer has for each rollup (from acceptance, then from its previous submission) */
+  readonly submissionTimeout: bigint;
   readonly trainerBond: bigint;
   readonly challengerBond: bigint;
 }

@@ -14,6 +14,8 @@ export interface JobTerms {
   readonly challengeWindow: number | bigint;
   readonly trainerClock: number | bigint;
   readonly challengerClock: number | bigint;
+  /** seconds the trainer has for each rollup before anyone may abandon the job (docs/GAME.md §2.1) */
+  readonly submissionTimeout: number | bigint;
   /** wei */
   readonly trainerBond: bigint;
   readonly challengerBond: bigint;
@@ -37,6 +39,7 @@ export function jobParamsForSpec(spec: JobSpec, terms: JobTerms): JobParams {
     challengeWindow: BigInt(terms.challengeWindow),
     trainerClock: BigInt(terms.trainerClock),
     challengerClock: BigInt(terms.challengerClock),
+    submissionTimeout: BigInt(terms.submissionTimeout),
     trainerBond: terms.trainerBond,
     challengerBond: terms.challengerBond,
   };

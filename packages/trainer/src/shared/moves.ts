@@ -9,7 +9,7 @@
  * - `planWalk`: as many consecutive moves as the data allows, from the current position — for a challenger with the
  *   trace, the whole rest of the game (reveals, choices, leaf reveals and the step) in one multicall.
  */
-import { CHUNK_ELEMS as CORE_CHUNK_ELEMS, innerHash, toHex, type Hex, type MerkleTree } from "@refereed/core";
+import { CHUNK_ELEMS as CORE_CHUNK_ELEMS, elementOpening, innerHash, toHex, type Hex, type MerkleTree } from "@refereed/core";
 import type { RollupData } from "./data.js";
 import {
   Branch,
@@ -143,7 +143,9 @@ export function trainerMove(gameId: bigint, pos: Position, path: PathState, data
       const proof = data.elementProof(path.iteration, path.nodeId, path.element);
       if (!chunk || !proof) return null;
       const { startState, rollupRoot, endState } = data.claim;
-      return { call: { functionName: "step", args: [gameId, startState, rollupRoot, endState, toHex(chunk), proof] }, move: { kind: "step" } };
+      // the element's word and its siblings in the chunk's word tree (SPEC §2.5), not the chunk
+      const opening = elementOpening(chunk, path.element % CHUNK_ELEMS);
+      return { call: { functionName: "step", args: [gameId, startState, rollupRoot, endState, toHex(opening), proof] }, move: { kind: "step" } };
     }
     case Phase.JournalStep: {
       const entry = data.journalEntry(path.iteration, path.journalIndex);
