@@ -14,7 +14,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runTrainer, GameStatus, JobStatus, RollupStatus, type TrainerHandle } from "@refereed/trainer";
 import { runChallenger, type ChallengerHandle } from "../src/index.js";
-import { REWARD, TERMS, freePort, makeSpec, startChain, tempDir, testLogger, until, type Chain } from "../../trainer/test/fixtures.js";
+import { AWARD, REWARD, TERMS, freePort, makeSpec, startChain, tempDir, testLogger, until, type Chain } from "../../trainer/test/fixtures.js";
 
 let chain: Chain;
 const tmp = tempDir("bots");
@@ -157,7 +157,7 @@ describe("trainer and challenger daemons on a hardhat node", () => {
       const js = await chain.read<JobStateTuple>("jobState", [b.jobId]);
       assert.equal(js[0], JobStatus.Dead);
       assert.equal(js[5], true, "trainer slashed");
-      await until("the challenger withdrew its bond and the trainer's", async () => (await chain.withdrawn(b.challengerAcct.address)) === TERMS.challengerBond + TERMS.trainerBond);
+      await until("the challenger withdrew its bond and half the trainer's", async () => (await chain.withdrawn(b.challengerAcct.address)) === TERMS.challengerBond + AWARD);
       const r0 = c.state.rollup(rollup0)!;
       assert.equal(r0.status, "violation");
       assert.match(r0.detail ?? "", /fc2/, "the audit names the layer reading the tampered activation");

@@ -7,7 +7,7 @@
  * lasts many polling intervals (100 ms) and duty ticks (300 ms) but a small part of the clocks (300 s) and the
  * window (600 s), so what is checked is recovery, not timeouts: the challenger logs each outage, stays up, catches
  * the cheat, wins the game, and the money is exactly right — its bond back plus the trainer's bond, withdrawn, less
- * only gas; the requester refunded the whole reward; the contract holding exactly what it still owes.
+ * only gas; the requester refunded the whole reward (and the rest of the bond); the contract holding exactly what it still owes.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { bytesToHex, type Address } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { GameStatus, JobStatus, RollupStatus } from "@refereed/trainer";
-import { REWARD, TERMS, freePort, makeSpec, startChain, tempDir, transactionsFrom, until, type Chain } from "../../trainer/test/fixtures.js";
+import { AWARD, BOND_REST, REWARD, TERMS, freePort, makeSpec, startChain, tempDir, transactionsFrom, until, type Chain } from "../../trainer/test/fixtures.js";
 import { killAllBots, startBot, writeConfig, type BotProcess } from "../../trainer/test/procs.js";
 
 const OUTAGE_MS = 4000;
@@ -197,7 +197,7 @@ describe("the RPC endpoint goes away and comes back (bots as processes behind a 
     await outage(proxy, bots);
 
     await until("the challenger won", async () => Number((await chain.read<{ status: number }>("getGame", [gameId])).status) === GameStatus.ChallengerWon, 120_000);
-    await until("the challenger withdrew its bond and the trainer's", async () => (await chain.withdrawn(challenger)) === TERMS.challengerBond + TERMS.trainerBond, 60_000);
+    await until("the challenger withdrew its bond and half the trainer's", async () => (await chain.withdrawn(challenger)) === TERMS.challengerBond + AWARD, 60_000);
     await challengerProc.waitFor((l) => l.msg === "game resolved" && l.gameId === gameId.toString() && l.outcome === "challenger won");
 
     // both outages were seen and logged by the challenger, which stayed up; the trainer too
@@ -223,14 +223,14 @@ describe("the RPC endpoint goes away and comes back (bots as processes behind a 
     assert.equal(sent.filter((t) => t.functionName === "openGame").length, 1, "one game, one bond");
     assert.equal(sent.filter((t) => t.functionName === "withdraw").length, 1);
     const fees = sent.reduce((s, t) => s + t.fee, 0n);
-    assert.equal(await chain.publicClient.getBalance({ address: challenger }), funded - fees + TERMS.trainerBond, "its bond back and the trainer's, less gas");
+    assert.equal(await chain.publicClient.getBalance({ address: challenger }), funded - fees + AWARD, "its bond back and half the trainer's, less gas");
     assert.equal(await chain.read<bigint>("credits", [challenger]), 0n);
     assert.equal(await chain.read<bigint>("credits", [trainer]), 0n, "the trainer earned nothing");
     assert.equal(await chain.withdrawn(trainer), 0n);
-    assert.equal(await chain.read<bigint>("credits", [requester.address]), REWARD, "the requester is refunded the whole reward");
+    assert.equal(await chain.read<bigint>("credits", [requester.address]), REWARD + BOND_REST, "the requester: the whole reward back + the rest of the bond");
     const balance = await chain.publicClient.getBalance({ address: chain.deployment.contracts.Refereed.address });
     assert.equal(balance, await chain.read<bigint>("totalOwed"));
-    assert.equal(balance, REWARD, "the contract holds exactly the requester's unclaimed credit");
+    assert.equal(balance, REWARD + BOND_REST, "the contract holds exactly the requester's unclaimed credit");
 
     for (const b of bots) assert.deepEqual(await b.kill("SIGTERM"), { code: 0, signal: null }, `${b.label}: graceful stop on SIGTERM`);
   });

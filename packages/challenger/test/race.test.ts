@@ -17,7 +17,7 @@ import { bytesToHex, type Address } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { loadArtifact } from "@refereed/client";
 import { GameStatus, JobStatus, RollupStatus } from "@refereed/trainer";
-import { REWARD, TERMS, freePort, makeSpec, startChain, tempDir, transactionsFrom, until, type Chain } from "../../trainer/test/fixtures.js";
+import { AWARD, BOND_REST, REWARD, TERMS, freePort, makeSpec, startChain, tempDir, transactionsFrom, until, type Chain } from "../../trainer/test/fixtures.js";
 import { killAllBots, startBot, writeConfig, type BotProcess, type LogLine } from "../../trainer/test/procs.js";
 
 let chain: Chain;
@@ -106,10 +106,10 @@ describe("two challenger processes race for one cheating rollup", () => {
     const awards = credited.filter((c) => Number(c.args.reason) === CREDIT_REASON_TRAINER_BOND_AWARDED);
     assert.equal(awards.length, 1, "the trainer's bond is awarded once");
     assert.equal(awards[0]!.args.account.toLowerCase(), addr.a.toLowerCase(), "to A, whose game opened first, not to B, whose game won first");
-    assert.equal(awards[0]!.args.amount, TERMS.trainerBond);
+    assert.equal(awards[0]!.args.amount, AWARD);
 
     // each challenger withdraws what it is owed and loses nothing but gas
-    const owed = { a: TERMS.challengerBond + TERMS.trainerBond, b: TERMS.challengerBond };
+    const owed = { a: TERMS.challengerBond + AWARD, b: TERMS.challengerBond };
     for (const who of ["a", "b"] as const) {
       await until(`challenger ${who} withdrew what it is owed`, async () => (await chain.withdrawn(addr[who])) === owed[who], 60_000);
     }
@@ -128,9 +128,9 @@ describe("two challenger processes race for one cheating rollup", () => {
     assert.equal(await chain.read<bigint>("credits", [addr.trainer]), 0n);
     assert.equal(await chain.withdrawn(addr.trainer), 0n, "the trainer earned nothing");
 
-    // the contract holds exactly what it still owes: the requester's refund of the whole reward
+    // the contract holds exactly what it still owes: the requester's refund of the whole reward and the rest of the bond
     const credits = await Promise.all([requester.address, addr.trainer, addr.a, addr.b].map((x) => chain.read<bigint>("credits", [x])));
-    assert.deepEqual(credits, [REWARD, 0n, 0n, 0n]);
+    assert.deepEqual(credits, [REWARD + BOND_REST, 0n, 0n, 0n]);
     const balance = await chain.publicClient.getBalance({ address: refereed.address });
     assert.equal(balance, await chain.read<bigint>("totalOwed"));
     assert.equal(balance, credits.reduce((s, c) => s + c, 0n));

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { runTrainer, GameStatus, type TrainerHandle } from "@refereed/trainer";
-import { TERMS, freePort, makeSpec, startChain, tempDir, testLogger, until, type Chain } from "../../trainer/test/fixtures.js";
+import { AWARD, TERMS, freePort, makeSpec, startChain, tempDir, testLogger, until, type Chain } from "../../trainer/test/fixtures.js";
 import { killAllBots, startBot, writeConfig } from "../../trainer/test/procs.js";
 
 let chain: Chain;
@@ -87,7 +87,7 @@ describe("challenger process: kill -9 mid-game and restart", () => {
         fromBlock: 0n,
       });
       assert.equal(opened.length, 1, "one game, one bond");
-      await until("bond and trainer bond withdrawn", async () => (await chain.withdrawn(challenger.address)) === TERMS.challengerBond + TERMS.trainerBond);
+      await until("its bond and half the trainer's withdrawn", async () => (await chain.withdrawn(challenger.address)) === TERMS.challengerBond + AWARD);
       const metrics = await until("metrics show the win and no credit left", async () => {
         const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
         return /refereed_challenger_games_won_total 1\n/.test(text) && /refereed_challenger_credits_wei 0\n/.test(text) ? text : null;

@@ -12,7 +12,7 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { deployProtocol, loadArtifact, silentLogger, type Deployment, type Logger } from "@refereed/client";
 import { vrfKeygen } from "@refereed/core";
 import { datasetRoot, loadMnist, makeJobSpec, type JobSpec, type MlpConfig } from "@refereed/engine";
-import { jobParamsForSpec, type JobTerms } from "@refereed/trainer";
+import { jobParamsForSpec, trainerBondAward, type JobTerms } from "@refereed/trainer";
 import { HardhatNode, freePort } from "../../client/test/chain.js";
 
 export { HardhatNode, freePort };
@@ -30,6 +30,9 @@ export const TERMS: JobTerms = {
   challengerBond: parseEther("0.1"),
 };
 export const REWARD = parseEther("0.9");
+/** What the winning challenger gets of a caught trainer's bond; the requester gets the rest (docs/GAME.md §6). */
+export const AWARD = trainerBondAward(TERMS.trainerBond);
+export const BOND_REST = TERMS.trainerBond - AWARD;
 
 export function tempDir(label: string): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), `refereed-${label}-`));
