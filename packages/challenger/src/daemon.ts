@@ -19,6 +19,7 @@ import { TraceClient } from "@refereed/trace";
 import {
   ChainNudger,
   DEV_CHAIN_IDS,
+  collectCredits,
   dutyLoop,
   GameStatus,
   ProtocolReader,
@@ -346,12 +347,7 @@ export async function runChallenger(config: ChallengerConfig): Promise<Challenge
       }
     }
     metrics.gamesOpen.set(state.games("open").length);
-    const credits = await reader.credits(me);
-    metrics.credits.set(Number(credits));
-    if (config.autoWithdraw !== false) {
-      for (const o of await responder.execute(withdrawActions(credits))) if (o.result) metrics.credits.set(Number(await reader.credits(me)));
-    }
-    metrics.balance.set(Number(await client.getBalance({ address: me })));
+    await collectCredits(me, reader, client, metrics, config.autoWithdraw !== false && ((amount) => responder.execute(withdrawActions(amount))));
   }
 
   const duty = dutyLoop(tick, { tickMs, stopped: () => stopped, nap, log });

@@ -2,9 +2,10 @@
  * The challenger's Prometheus metrics (`refereed_challenger_*`), served by `startMetricsServer` on 127.0.0.1:<port>.
  */
 import { BotMetrics } from "@refereed/client";
-import type { Counter, Gauge, Histogram } from "prom-client";
+import { gameBotMetrics, type GameBotMetrics } from "@refereed/trainer/shared";
+import type { Counter, Histogram } from "prom-client";
 
-export interface ChallengerMetrics {
+export interface ChallengerMetrics extends GameBotMetrics {
   readonly bot: BotMetrics;
   readonly rollupsSeen: Counter;
   readonly audits: Counter<"result">;
@@ -14,16 +15,6 @@ export interface ChallengerMetrics {
   readonly traceFetchFailures: Counter;
   readonly violations: Counter;
   readonly gamesOpened: Counter;
-  readonly gamesWon: Counter;
-  readonly gamesLost: Counter;
-  readonly gamesOpen: Gauge;
-  readonly clockMargin: Gauge<"game">;
-  readonly transactions: Counter<"kind">;
-  readonly gas: Counter<"kind">;
-  readonly txErrors: Counter<"kind">;
-  readonly credits: Gauge;
-  readonly balance: Gauge;
-  readonly withdrawn: Counter;
 }
 
 export function challengerMetrics(prefix = "refereed_challenger", processMetrics = true): ChallengerMetrics {
@@ -38,15 +29,6 @@ export function challengerMetrics(prefix = "refereed_challenger", processMetrics
     traceFetchFailures: bot.counter("trace_fetch_failures_total", "trace fetches that failed after the client's retries"),
     violations: bot.counter("violations_found_total", "violations found by audits"),
     gamesOpened: bot.counter("games_opened_total", "games this challenger opened"),
-    gamesWon: bot.counter("games_won_total", "games this challenger won"),
-    gamesLost: bot.counter("games_lost_total", "games this challenger lost"),
-    gamesOpen: bot.gauge("games_open", "this challenger's games in progress"),
-    clockMargin: bot.gauge("clock_margin_seconds", "seconds the challenger has left in each open game (its budget, minus the time since the last move when it is to move)", ["game"]),
-    transactions: bot.counter("transactions_total", "transactions mined, by action", ["kind"]),
-    gas: bot.counter("gas_used_total", "gas used by this challenger's transactions, by action", ["kind"]),
-    txErrors: bot.counter("transaction_errors_total", "actions that reverted or failed, by action", ["kind"]),
-    credits: bot.gauge("credits_wei", "the challenger's credit in Refereed (withdrawable)"),
-    balance: bot.gauge("balance_wei", "the challenger account's balance"),
-    withdrawn: bot.counter("withdrawn_wei_total", "wei withdrawn from Refereed"),
+    ...gameBotMetrics(bot, "challenger"),
   };
 }

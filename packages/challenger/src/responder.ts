@@ -86,10 +86,8 @@ export class ChallengerResponder {
     try {
       const result = await this.tx.write(req as Parameters<TxSender["write"]>[0], { key });
       this.count(a.kind, result);
-      if (a.kind === "withdraw") {
-        this.state.bumpWithdrawSeq();
-        if (!result.reused) this.metrics.withdrawn.inc(Number(a.amount));
-      }
+      // (what was withdrawn is counted by collectCredits, in the daemon's tick, as for the trainer)
+      if (a.kind === "withdraw") this.state.bumpWithdrawSeq();
       this.log.info({ key, hash: result.hash, gas: result.gasUsed.toString(), reused: result.reused, ...(a.kind === "walk" ? { why: a.why, calls: a.calls.length } : {}) }, `${a.kind} sent`);
       return { action: a, result };
     } catch (err) {

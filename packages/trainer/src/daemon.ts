@@ -38,6 +38,7 @@ import { BotConfigError, jsonSafe } from "./shared/config.js";
 import { TraceRollupData } from "./shared/data.js";
 import { loadJobDataset } from "./shared/dataset.js";
 import { GameStatus, JobStatus, RollupStatus, Side, clockMargin, rollupIdOf } from "./shared/game.js";
+import { collectCredits } from "./shared/metrics.js";
 import { dutyLoop } from "./shared/process.js";
 
 /** A snapshot of what the trainer is doing (for tests, the CLI's status and the demo). */
@@ -422,15 +423,7 @@ export async function runTrainer(config: TrainerConfig): Promise<TrainerHandle> 
         }
       }
     }
-    const credits = await reader.credits(me);
-    metrics.credits.set(Number(credits));
-    if (config.autoWithdraw !== false && credits > 0n) {
-      for (const o of await responder.execute(withdrawActions(credits))) {
-        if (o.result && !o.result.reused) metrics.withdrawn.inc(Number(credits));
-        if (o.result) metrics.credits.set(Number(await reader.credits(me)));
-      }
-    }
-    metrics.balance.set(Number(await client.getBalance({ address: me })));
+    await collectCredits(me, reader, client, metrics, config.autoWithdraw !== false && ((amount) => responder.execute(withdrawActions(amount))));
   }
 
   const duty = dutyLoop(tick, { tickMs, stopped: () => stopped, nap, log });

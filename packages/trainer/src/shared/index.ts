@@ -6,3 +6,4 @@ export * from "./dataset.js";
 export * from "./config.js";
 export * from "./process.js";
 export * from "./job.js";
+export * from "./metrics.js";
