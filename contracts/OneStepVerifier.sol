@@ -15,9 +15,10 @@ import {LibSchedule} from "./lib/LibSchedule.sol";
 /// @notice The dot-product rule on packed rows (LibTolerance.checkDotPacked, which reads calldata), the SPEC §6.4 rules
 /// (LibTranscendental) and the VRF check (LibBlsVrf) behind an external call: deployed by OneStepVerifier's constructor
 /// so that the verifier's runtime code stays under the 24,576-byte limit of EIP-170 (measured: 27.9 kB with the VRF
-/// and transcendental rules inlined). The packed dot rule also saves the per-element unpacking of rows (measured: ~215
-/// gas per element in Solidity-assembly, 55k for a 128-input linear element). Stateless; the verifier holds its
-/// address as an immutable. A revert inside (e.g. BlsInsufficientGas, BlsPrecompileFailed) bubbles up.
+/// and transcendental rules inlined). The packed dot rule reads the rows as calldata, 8 float32 lanes per word (see
+/// LibTolerance.checkDotPacked). Stateless; the verifier holds its address as an immutable (the call costs ~2.6k gas
+/// of cold account access plus ~2.5k of ABI decoding in the callee). A revert inside (e.g. BlsInsufficientGas,
+/// BlsPrecompileFailed) bubbles up.
 contract OneStepPrimitives {
     /// @notice LibBlsVrf.check: the status of VRF proof `pi` of context `x` under `pk` (0 = valid).
     function vrfCheck(bytes calldata pk, bytes32 x, bytes calldata pi) external view returns (LibBlsVrf.VrfStatus) {
@@ -105,8 +106,8 @@ contract OneStepPrimitives {
 /// (T1). `toleranceProfile` must be 0 (the rules of SPEC v1).
 ///
 /// Gas (packages/adjudication/scripts/bench-step-gas.ts → bench/results/gas.json, MNIST MLP 784-128-64-10, batch 64,
-/// tx gas − 21000): a 784-input linear element ~783k, dropout ~243k (~135k of it the VRF pairing), elementwise ops
-/// 104k–193k, a 128-input linear element ~245k; packages/adjudication/README.md has the table.
+/// tx gas − 21000): a 784-input linear element ~434k, dropout ~228k (~135k of it the VRF pairing), elementwise and
+/// update ops 94k–170k, a 128-input linear element ~169k; packages/adjudication/README.md has the table.
 contract OneStepVerifier is IOneStepVerifier {
     using Int512 for Int512.Int;
 
@@ -151,6 +152,8 @@ contract OneStepVerifier is IOneStepVerifier {
     error TrainerKeyMismatch(bytes32 registered, bytes32 given);
     /// @notice A dropout node names a layer without a journal entry.
     error DropoutLayerInvalid(uint256 layer, uint256 dropoutLayers);
+    /// @notice The element proof's head (an offset, then the six head words of ElementProof) is not inside `proof`.
+    error ProofEncodingInvalid(uint256 offset, uint256 length);
     /// @notice A dataset label cannot be represented exactly as a float32 (>= 2^24).
     error LabelNotRepresentable(uint256 label);
 
@@ -254,7 +257,7 @@ contract OneStepVerifier is IOneStepVerifier {
     /// so a trainer whose end state is not what its last iteration computed loses at any element of an update node.
     function verifyElement(StepContext calldata ctx, bytes calldata proof) external view returns (bool trainerValid) {
         _checkProfile(ctx);
-        ElementProof memory p = abi.decode(proof, (ElementProof));
+        ElementProof calldata p = _elementProof(proof);
         LibTemplate.Node memory node =
             LibTemplate.open(ctx.templateRoot, ctx.nodeCount, ctx.nodeId, p.descriptor, p.templateProof);
         // INVARIANT: the game entered the tensor with the template's length; the same descriptor must say so.
@@ -319,7 +322,7 @@ contract OneStepVerifier is IOneStepVerifier {
     /// @dev attrs = [param id, param count, update node] (rule T1). The verdict compares tensor roots (equal roots ⇔
     /// equal tensors): the trainer copies the previous update's output bit for bit, so an honest param always has the
     /// linked root.
-    function _param(StepContext calldata ctx, LibTemplate.Node memory node, bytes memory link)
+    function _param(StepContext calldata ctx, LibTemplate.Node memory node, bytes calldata link)
         private
         view
         returns (bool)
@@ -378,7 +381,7 @@ contract OneStepVerifier is IOneStepVerifier {
 
     /// @dev data_x [B, D]: element (row, col) is pixel col of the example the schedule names for row, bit for bit.
     /// data_y [B]: element row is float32(label) of that example, bit for bit (+0 for label 0).
-    function _data(StepContext calldata ctx, LibTemplate.Node memory node, bytes memory link)
+    function _data(StepContext calldata ctx, LibTemplate.Node memory node, bytes calldata link)
         private
         view
         returns (bool)
@@ -412,7 +415,7 @@ contract OneStepVerifier is IOneStepVerifier {
     /// @dev linear [x [M,K], w [N,K], b [N]], matmul_nt [a [M,K], b [N,K]]: element (m, j) reads row m of the first
     /// input and row j of the second (+ b[j]); row_sum [a [R,C]]: element r reads row r, times 1. K comes from the
     /// first input's descriptor (p.shapeDescriptor); the other lengths from the output's (rule T4: w is [N, K], b [N]).
-    function _dot(StepContext calldata ctx, LibTemplate.Node memory node, ElementProof memory p)
+    function _dot(StepContext calldata ctx, LibTemplate.Node memory node, ElementProof calldata p)
         private
         view
         returns (bool)
@@ -425,7 +428,7 @@ contract OneStepVerifier is IOneStepVerifier {
     }
 
     /// @dev The packed operands of a dot-product element with inner dimension k (see `_dot`).
-    function _dotOperands(StepContext calldata ctx, LibTemplate.Node memory node, ElementProof memory p, uint256 k)
+    function _dotOperands(StepContext calldata ctx, LibTemplate.Node memory node, ElementProof calldata p, uint256 k)
         private
         view
         returns (bytes memory a, bytes memory b)
@@ -449,7 +452,7 @@ contract OneStepVerifier is IOneStepVerifier {
 
     /// @dev momentum [v, g], attrs [bits(mu), param]: mu·v + 1·g; sgd [w, g], attrs [bits(lr), param]: 1·w + (−lr)·g.
     /// Both 2-term dot products (SPEC §6.1); plus the END-STATE link in the rollup's last iteration.
-    function _update(StepContext calldata ctx, LibTemplate.Node memory node, ElementProof memory p)
+    function _update(StepContext calldata ctx, LibTemplate.Node memory node, ElementProof calldata p)
         private
         view
         returns (bool)
@@ -484,7 +487,7 @@ contract OneStepVerifier is IOneStepVerifier {
 
     /// @dev transpose [a [R,C]] -> [C,R]: element (i, j) is a[j][i] = a[j·C + i] with C = the output's rows (rule
     /// T4), bit for bit.
-    function _transpose(StepContext calldata ctx, LibTemplate.Node memory node, TensorOpening[] memory ins)
+    function _transpose(StepContext calldata ctx, LibTemplate.Node memory node, TensorOpening[] calldata ins)
         private
         view
         returns (bool)
@@ -498,7 +501,7 @@ contract OneStepVerifier is IOneStepVerifier {
     }
 
     /// @dev relu [x]: SPEC §6.2 against max(x, 0).
-    function _relu(StepContext calldata ctx, LibTemplate.Node memory node, TensorOpening[] memory ins)
+    function _relu(StepContext calldata ctx, LibTemplate.Node memory node, TensorOpening[] calldata ins)
         private
         view
         returns (bool)
@@ -510,7 +513,7 @@ contract OneStepVerifier is IOneStepVerifier {
     }
 
     /// @dev relu_bwd [g, z]: z > 0 ? SPEC §6.2 copy of g : exactly ±0. NaN/Inf in g, z or the claim: violation.
-    function _reluBwd(StepContext calldata ctx, LibTemplate.Node memory node, TensorOpening[] memory ins)
+    function _reluBwd(StepContext calldata ctx, LibTemplate.Node memory node, TensorOpening[] calldata ins)
         private
         view
         returns (bool)
@@ -529,7 +532,7 @@ contract OneStepVerifier is IOneStepVerifier {
 
     /// @dev dropout [x] / dropout_bwd [g], attrs [layer, num, den]: the layer's journal entry (ordinal layer − 1, rule
     /// T3) must be the VRF record the job fields force (`_checkSeed`), then SPEC §5.3 with the PRG keep bit of e.
-    function _dropout(StepContext calldata ctx, LibTemplate.Node memory node, ElementProof memory p)
+    function _dropout(StepContext calldata ctx, LibTemplate.Node memory node, ElementProof calldata p)
         private
         view
         returns (bool)
@@ -545,7 +548,7 @@ contract OneStepVerifier is IOneStepVerifier {
 
     /// @dev Opens the journal entry of dropout layer `layer` (ordinal layer − 1, rule T3) from `link` =
     /// abi.encode(SeedOpening, bytes entry, bytes32[] journalProof) and checks it (`_checkSeed`).
-    function _layerSeed(StepContext calldata ctx, uint256 layer, bytes memory link)
+    function _layerSeed(StepContext calldata ctx, uint256 layer, bytes calldata link)
         private
         view
         returns (bool, bytes32)
@@ -572,7 +575,7 @@ contract OneStepVerifier is IOneStepVerifier {
     /// all inside Int512 (magnitudes < 2^511). No truncation anywhere, so this accepts exactly what SPEC §6.2 accepts
     /// (the TypeScript twin is `exactXentGrad` in packages/engine/src/audit.ts).
     /// A label that is not a float32 integer in [0, C) (−0 counts as 0), or NaN/Inf in p or the claim: violation.
-    function _xentGrad(StepContext calldata ctx, LibTemplate.Node memory node, TensorOpening[] memory ins)
+    function _xentGrad(StepContext calldata ctx, LibTemplate.Node memory node, TensorOpening[] calldata ins)
         private
         view
         returns (bool)
@@ -610,7 +613,7 @@ contract OneStepVerifier is IOneStepVerifier {
     // =================================================================================================================
 
     /// @dev softmax [z [B,C]] -> [B,C] (z has the output's shape, rule T4): element (i, j) from row i.
-    function _softmax(StepContext calldata ctx, LibTemplate.Node memory node, TensorOpening[] memory ins)
+    function _softmax(StepContext calldata ctx, LibTemplate.Node memory node, TensorOpening[] calldata ins)
         private
         view
         returns (bool)
@@ -623,7 +626,7 @@ contract OneStepVerifier is IOneStepVerifier {
     }
 
     /// @dev xent_loss [z [B,C], y [B]] -> [B]: element i from row i of z (C from z's descriptor) and label y_i.
-    function _xentLoss(StepContext calldata ctx, LibTemplate.Node memory node, ElementProof memory p)
+    function _xentLoss(StepContext calldata ctx, LibTemplate.Node memory node, ElementProof calldata p)
         private
         view
         returns (bool)
@@ -684,7 +687,7 @@ contract OneStepVerifier is IOneStepVerifier {
     }
 
     /// @dev Opens input 0's descriptor (p.shapeDescriptor) and returns its column count; its rows must be `rows`.
-    function _openShape(StepContext calldata ctx, LibTemplate.Node memory node, ElementProof memory p, uint256 rows)
+    function _openShape(StepContext calldata ctx, LibTemplate.Node memory node, ElementProof calldata p, uint256 rows)
         private
         view
         returns (uint256 cols)
@@ -697,14 +700,19 @@ contract OneStepVerifier is IOneStepVerifier {
     }
 
     /// @dev Verifies input `id`'s tensor root against the iteration's graph root.
-    function _openRoot(StepContext calldata ctx, uint256 id, TensorOpening memory o) private view {
-        if (!LibMerkle.verify(
-                LibMerkle.KIND_GRAPH, ctx.nodeCount, ctx.graphRoot, id, abi.encodePacked(o.tensorRoot), o.graphProof
+    function _openRoot(StepContext calldata ctx, uint256 id, TensorOpening calldata o) private view {
+        if (!LibMerkle.verifyLeafHash(
+                LibMerkle.KIND_GRAPH,
+                ctx.nodeCount,
+                ctx.graphRoot,
+                id,
+                LibMerkle.leafHashWord(o.tensorRoot),
+                o.graphProof
             )) revert OpeningInvalid(Opening.InputTensorRoot, id);
     }
 
     /// @dev Element ctx.element of input `which` of an elementwise node (rule T4: the output's length).
-    function _sameIndex(StepContext calldata ctx, LibTemplate.Node memory node, uint256 which, TensorOpening memory o)
+    function _sameIndex(StepContext calldata ctx, LibTemplate.Node memory node, uint256 which, TensorOpening calldata o)
         private
         view
         returns (uint32)
@@ -714,7 +722,7 @@ contract OneStepVerifier is IOneStepVerifier {
 
     /// @dev Element e of input `id` (a tensor of `len` elements): its root in the graph tree, its chunk (o.chunks[0])
     /// against the root; returns its bits.
-    function _elementOf(StepContext calldata ctx, uint256 id, TensorOpening memory o, uint256 len, uint256 e)
+    function _elementOf(StepContext calldata ctx, uint256 id, TensorOpening calldata o, uint256 len, uint256 e)
         private
         view
         returns (uint32)
@@ -722,10 +730,11 @@ contract OneStepVerifier is IOneStepVerifier {
         _openRoot(ctx, id, o);
         // INVARIANT: one element, one chunk.
         if (o.chunks.length != 1) revert LibMerkle.TensorChunkCount(o.chunks.length, 1);
-        if (!LibMerkle.verifyElement(o.tensorRoot, len, e, o.chunks[0], o.chunkProof)) {
+        bytes calldata chunk = o.chunks[0];
+        if (!LibMerkle.verifyElementCalldata(o.tensorRoot, len, e, chunk, o.chunkProof)) {
             revert OpeningInvalid(Opening.InputChunks, id);
         }
-        return LibFloat32.elementAt(o.chunks[0], e % LibMerkle.CHUNK_ELEMS);
+        return LibFloat32.elementAtCalldata(chunk, e % LibMerkle.CHUNK_ELEMS);
     }
 
     /// @dev Elements [start, end) of input `id` (a tensor of `len` elements), opened like `_elementOf` with a range
@@ -733,39 +742,45 @@ contract OneStepVerifier is IOneStepVerifier {
     function _rowOf(
         StepContext calldata ctx,
         uint256 id,
-        TensorOpening memory o,
+        TensorOpening calldata o,
         uint256 len,
         uint256 start,
         uint256 end,
         uint256 extra
     ) private view returns (bytes memory row) {
         _openRoot(ctx, id, o);
+        if (!_openRange(o, len, start, end)) revert OpeningInvalid(Opening.InputChunks, id);
+        row = new bytes(4 * (end - start + extra));
+        bytes[] calldata chunks = o.chunks;
         uint256 c0 = start / LibMerkle.CHUNK_ELEMS;
         uint256 c1 = (end - 1) / LibMerkle.CHUNK_ELEMS;
-        bytes[] memory chunks = o.chunks;
-        // A row inside one chunk is opened with the single proof (the same siblings as the SPEC §2.2 multiproof of
-        // one leaf; LibMerkle's assembly path, measured ~4k gas cheaper than the range path).
-        bool ok = c0 == c1 && chunks.length == 1 && start < end && end <= len
-            ? LibMerkle.verifyElement(o.tensorRoot, len, start, chunks[0], o.chunkProof)
-            : LibMerkle.verifyElementRange(o.tensorRoot, len, start, end, chunks, o.chunkProof);
-        if (!ok) revert OpeningInvalid(Opening.InputChunks, id);
-        row = new bytes(4 * (end - start + extra));
         for (uint256 c = c0; c <= c1; ++c) {
             // the part of [start, end) inside chunk c, copied to its place in the row
             uint256 lo = c == c0 ? start : c * LibMerkle.CHUNK_ELEMS;
             uint256 hi = c == c1 ? end : (c + 1) * LibMerkle.CHUNK_ELEMS;
-            bytes memory chunk = chunks[c - c0];
-            // Assembly: Solidity has no memory-to-memory slice copy. Safe: verifyElementRange checked that `chunk` is
-            // chunk c of the tensor at its exact length, so elements lo..hi lie at bytes 4·(lo − 256c).. of it; the
+            bytes calldata chunk = chunks[c - c0];
+            // Assembly: a calldata slice copied to a memory offset. Safe: `_openRange` checked that `chunk` is chunk
+            // c of the tensor at its exact length, so elements lo..hi lie at bytes 4·(lo − 256c).. of it; the
             // destination bytes 4·(lo − start) .. 4·(hi − start) lie inside `row` (4·(end − start + extra) bytes).
             assembly ("memory-safe") {
-                mcopy(
+                calldatacopy(
                     add(add(row, 0x20), shl(2, sub(lo, start))),
-                    add(add(chunk, 0x20), shl(2, sub(lo, shl(8, c)))),
+                    add(chunk.offset, shl(2, sub(lo, shl(8, c)))),
                     shl(2, sub(hi, lo))
                 )
             }
         }
+    }
+
+    /// @dev Whether o.chunks are the chunks of elements [start, end) of the tensor (o.tensorRoot, len). A row inside
+    /// one chunk is opened with the single proof (the same siblings as the SPEC §2.2 multiproof of one leaf;
+    /// LibMerkle's assembly path, measured ~4k gas cheaper than the range path).
+    function _openRange(TensorOpening calldata o, uint256 len, uint256 start, uint256 end) private view returns (bool) {
+        bytes[] calldata chunks = o.chunks;
+        return start / LibMerkle.CHUNK_ELEMS == (end - 1) / LibMerkle.CHUNK_ELEMS && chunks.length == 1 && start < end
+                && end <= len
+            ? LibMerkle.verifyElementCalldata(o.tensorRoot, len, start, chunks[0], o.chunkProof)
+            : LibMerkle.verifyElementRangeCalldata(o.tensorRoot, len, start, end, chunks, o.chunkProof);
     }
 
     /// @dev `k` little-endian float32 ones (0x3f800000 → bytes 00 00 80 3f), packed.
@@ -798,6 +813,23 @@ contract OneStepVerifier is IOneStepVerifier {
     // =================================================================================================================
     // Small helpers
     // =================================================================================================================
+
+    /// @dev `proof` = abi.encode(ElementProof) read in place, as a calldata struct: no decoded copy. Measured on a
+    /// 128-input linear element: abi.decode into memory cost ~13k gas (every sibling and chunk copied and checked,
+    /// most of them then only hashed); in place, with the accessors' own checks, the step costs ~5.6k less. Chunks
+    /// are hashed and copied straight from calldata. The head must lie inside `proof`; the members' own offsets and
+    /// lengths are checked by Solidity's calldata accessors against the calldata's end. A malformed proof whose
+    /// offsets point past `proof` into other calldata (the context) reads those bytes as its own: that gains nothing,
+    /// since every value a rule uses is opened against a root of `ctx` (or, for the public key, its hash).
+    function _elementProof(bytes calldata proof) private pure returns (ElementProof calldata p) {
+        uint256 off = proof.length >= 32 ? uint256(bytes32(proof[:32])) : type(uint256).max;
+        // INVARIANT: the six head words (0xc0 bytes) of the struct lie inside `proof`.
+        if (off > proof.length || proof.length - off < 0xc0) revert ProofEncodingInvalid(off, proof.length);
+        // Assembly: a calldata struct pointer is the absolute offset of its head. Safe: off + 0xc0 <= proof.length.
+        assembly {
+            p := add(proof.offset, off)
+        }
+    }
 
     function _checkProfile(StepContext calldata ctx) private pure {
         // INVARIANT: the rules implemented here are those of tolerance profile 0 (SPEC v1).

@@ -132,6 +132,48 @@ contract LibHarness {
         return LibMerkle.verifyElementRange(root, len, start, end, chunks, siblings);
     }
 
+    /// @notice LibMerkle.leafHashWord: sha256(0x00 || w).
+    function leafHashWord(bytes32 w) external view returns (bytes32) {
+        return LibMerkle.leafHashWord(w);
+    }
+
+    /// @notice LibMerkle.verifyCalldata (must agree with `verify`).
+    function verifyCalldata(
+        uint8 kind,
+        uint256 len,
+        bytes32 root,
+        uint256 index,
+        bytes calldata leafData,
+        bytes32[] calldata siblings
+    ) external view returns (bool) {
+        return LibMerkle.verifyCalldata(kind, len, root, index, leafData, siblings);
+    }
+
+    /// @notice LibMerkle.verifyElementCalldata, and the element's bits read from the chunk (must agree with
+    /// `verifyElement`).
+    function verifyElementCalldata(
+        bytes32 root,
+        uint256 len,
+        uint256 element,
+        bytes calldata chunk,
+        bytes32[] calldata siblings
+    ) external view returns (bool ok, uint32 bits) {
+        ok = LibMerkle.verifyElementCalldata(root, len, element, chunk, siblings);
+        bits = LibFloat32.elementAtCalldata(chunk, element % LibMerkle.CHUNK_ELEMS);
+    }
+
+    /// @notice LibMerkle.verifyElementRangeCalldata (must agree with `verifyElementRange`).
+    function verifyElementRangeCalldata(
+        bytes32 root,
+        uint256 len,
+        uint256 start,
+        uint256 end,
+        bytes[] calldata chunks,
+        bytes32[] calldata siblings
+    ) external view returns (bool) {
+        return LibMerkle.verifyElementRangeCalldata(root, len, start, end, chunks, siblings);
+    }
+
     // ---------------------------------------------------------------------------------------------------------------
     // LibPrg
     // ---------------------------------------------------------------------------------------------------------------

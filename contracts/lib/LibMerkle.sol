@@ -85,6 +85,21 @@ library LibMerkle {
         if (!ok) revert Sha256Failed();
     }
 
+    /// @notice sha256(0x00 || w): the leaf hash of one 32-byte word (a tensor root in the graph tree, a parameter root
+    /// in a state tree), without building the 32-byte string.
+    function leafHashWord(bytes32 w) internal view returns (bytes32 h) {
+        bool ok;
+        assembly ("memory-safe") {
+            // 0x00 || w in free memory (temporary use, the free-memory pointer is not moved)
+            let p := mload(0x40)
+            mstore(add(p, 0x01), w)
+            mstore8(p, 0)
+            ok := staticcall(gas(), 0x02, p, 0x21, 0x00, 0x20)
+            h := mload(0x00)
+        }
+        if (!ok) revert Sha256Failed();
+    }
+
     /// @notice sha256(0x01 || l || r).
     /// @dev Hand-rolled: the 65-byte preimage is written just past the free-memory pointer (never moved) and the
     /// digest lands in scratch space, so no memory is allocated per call. Measured over 20 levels: 9.6k gas as a
@@ -136,13 +151,29 @@ library LibMerkle {
     function depthOf(uint256 n) internal pure returns (uint256 d) {
         // bit length of n - 1, by binary search (n - 1 < 2^64).
         uint256 x = n - 1;
-        if (x >> 32 != 0) { x >>= 32; d += 32; }
-        if (x >> 16 != 0) { x >>= 16; d += 16; }
-        if (x >> 8 != 0) { x >>= 8; d += 8; }
-        if (x >> 4 != 0) { x >>= 4; d += 4; }
-        if (x >> 2 != 0) { x >>= 2; d += 2; }
-        if (x >> 1 != 0) { x >>= 1; d += 1; }
-        d += x;
+        // Assembly, measured: ~70 gas instead of ~290 with six Solidity `if` blocks (called once per opening).
+        // Safe: pure arithmetic on stack values. Each step moves x down by b ∈ {0, 2^j} bits when x >= 2^(2^j) and
+        // adds b to d; at the end x ∈ {0, 1} is the last bit.
+        assembly ("memory-safe") {
+            let b := shl(5, gt(x, 0xffffffff))
+            x := shr(b, x)
+            d := b
+            b := shl(4, gt(x, 0xffff))
+            x := shr(b, x)
+            d := or(d, b)
+            b := shl(3, gt(x, 0xff))
+            x := shr(b, x)
+            d := or(d, b)
+            b := shl(2, gt(x, 0xf))
+            x := shr(b, x)
+            d := or(d, b)
+            b := shl(1, gt(x, 0x3))
+            x := shr(b, x)
+            d := or(d, b)
+            b := gt(x, 0x1)
+            x := shr(b, x)
+            d := add(or(d, b), x)
+        }
     }
 
     /// @notice Byte length of chunk `c` of a tensor with `len` elements: 1024, or 4·(len − 256c) for a short last one.
@@ -177,27 +208,24 @@ library LibMerkle {
     /// @dev The path fold of SPEC §2.1: bit t of `index` puts the running hash left (0) or right (1) of sibling t.
     /// In assembly: one 65-byte preimage buffer just past the free-memory pointer (0x01 written once), the digest in
     /// scratch space. Measured, 20 levels: 9.5k gas as a Solidity loop over `innerHash`, 17.0k with
-    /// `sha256(abi.encodePacked(..))` per level (fresh memory each time), 7.8k this way (of which about 5.2k are the
-    /// 20 precompile calls themselves).
+    /// `sha256(abi.encodePacked(..))` per level (fresh memory each time), 7.8k this way with a `switch` on the index
+    /// bit (about 5.2k of it are the 20 precompile calls themselves); placing the two words by the bit instead of
+    /// branching saves another ~9 gas per level.
     function _fold(bytes32 leaf, uint256 index, bytes32[] memory siblings) private view returns (bytes32 h) {
         bool ok = true;
         assembly ("memory-safe") {
             h := leaf
             let p := mload(0x40)
             mstore8(p, 0x01)
+            let l := add(p, 0x01) // the left child's word; the right one's follows
             let s := add(siblings, 0x20)
-            let d := mload(siblings) // == depth, checked by the caller (<= 64)
-            for { let t := 0 } lt(t, d) { t := add(t, 1) } {
-                let sib := mload(add(s, shl(5, t)))
-                switch and(shr(t, index), 1)
-                case 0 {
-                    mstore(add(p, 0x01), h)
-                    mstore(add(p, 0x21), sib)
-                }
-                default {
-                    mstore(add(p, 0x01), sib)
-                    mstore(add(p, 0x21), h)
-                }
+            let end := add(s, shl(5, mload(siblings))) // mload(siblings) == depth, checked by the caller (<= 64)
+            for {} lt(s, end) { s := add(s, 0x20) } {
+                // the next bit of the index: 0 puts the running hash left of the sibling, 1 right (no branch)
+                let r := shl(5, and(index, 1))
+                mstore(add(l, r), h)
+                mstore(sub(add(l, 0x20), r), mload(s))
+                index := shr(1, index)
                 ok := and(ok, staticcall(gas(), 0x02, p, 0x41, 0x00, 0x20))
                 h := mload(0x00)
             }
@@ -214,6 +242,19 @@ library LibMerkle {
     {
         if (kind == KIND_TENSOR) _checkChunk(len, index, leafData.length);
         return computeRoot(kind, len, index, leafHash(leafData), siblings) == root;
+    }
+
+    /// @notice As `verify`, for leaf data and a proof in calldata (hashed in place; no decoded copy of the leaf).
+    function verifyCalldata(
+        uint8 kind,
+        uint256 len,
+        bytes32 root,
+        uint256 index,
+        bytes calldata leafData,
+        bytes32[] calldata siblings
+    ) internal view returns (bool) {
+        if (kind == KIND_TENSOR) _checkChunk(len, index, leafData.length);
+        return computeRoot(kind, len, index, leafHashCalldata(leafData), siblings) == root;
     }
 
     /// @notice Verifies a precomputed leaf hash at `index` against `(kind, len, root)`.
@@ -350,6 +391,43 @@ library LibMerkle {
         // INVARIANT: exactly the chunks the range touches.
         if (chunks.length != want) revert TensorChunkCount(chunks.length, want);
         return verifyRange(KIND_TENSOR, len, root, c0, chunks, siblings);
+    }
+
+    /// @notice As `verifyElement`, for a chunk and a proof in calldata. Read the element afterwards with
+    /// `LibFloat32.elementAtCalldata(chunk, element % 256)`.
+    function verifyElementCalldata(
+        bytes32 root,
+        uint256 len,
+        uint256 element,
+        bytes calldata chunk,
+        bytes32[] calldata siblings
+    ) internal view returns (bool) {
+        // INVARIANT: the element exists (numLeaves below also rejects len = 0 and len >= 2^64).
+        if (element >= len) revert TensorElementOutOfRange(element, len);
+        return verifyCalldata(KIND_TENSOR, len, root, element / CHUNK_ELEMS, chunk, siblings);
+    }
+
+    /// @notice As `verifyElementRange`, for chunks and a multiproof in calldata (each chunk hashed in place).
+    function verifyElementRangeCalldata(
+        bytes32 root,
+        uint256 len,
+        uint256 start,
+        uint256 end,
+        bytes[] calldata chunks,
+        bytes32[] calldata siblings
+    ) internal view returns (bool) {
+        // INVARIANT: a non-empty range of existing elements (so its chunks lie inside the tree).
+        if (start >= end || end > len) revert TensorRangeInvalid(start, end, len);
+        uint256 c0 = start / CHUNK_ELEMS;
+        uint256 want = (end - 1) / CHUNK_ELEMS - c0 + 1;
+        // INVARIANT: exactly the chunks the range touches.
+        if (chunks.length != want) revert TensorChunkCount(chunks.length, want);
+        bytes32[] memory hashes = new bytes32[](want);
+        for (uint256 i; i < want; ++i) {
+            _checkChunk(len, c0 + i, chunks[i].length);
+            hashes[i] = leafHashCalldata(chunks[i]);
+        }
+        return computeRangeRoot(KIND_TENSOR, len, c0, hashes, siblings) == root;
     }
 
     /// @dev Reverts unless chunk `c` of a tensor of `len` elements is `got` bytes long.

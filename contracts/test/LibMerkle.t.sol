@@ -89,6 +89,7 @@ contract LibMerkleTest is TestBase {
         assertEq(LibMerkle.innerHash(l, r), sha256(abi.encodePacked(bytes1(0x01), l, r)), "innerHash");
         assertEq(LibMerkle.leafHash(data), sha256(abi.encodePacked(bytes1(0x00), data)), "leafHash");
         assertEq(harness.leafHashCalldata(data), sha256(abi.encodePacked(bytes1(0x00), data)), "leafHashCalldata");
+        assertEq(harness.leafHashWord(l), sha256(abi.encodePacked(bytes1(0x00), l)), "leafHashWord");
     }
 
     function testFuzz_depthOf_isCeilLog2(uint64 nRaw) public pure {
@@ -97,10 +98,23 @@ contract LibMerkleTest is TestBase {
         assertTrue(d == 0 ? n == 1 : ((uint256(1) << d) >= n && (uint256(1) << (d - 1)) < n), "2^(d-1) < n <= 2^d");
     }
 
+    function test_depthOf_smallAndPowerEdges() public pure {
+        for (uint256 n = 1; n <= 600; ++n) {
+            uint256 d;
+            while ((uint256(1) << d) < n) ++d;
+            assertEq(LibMerkle.depthOf(n), d, "ceil(log2 n), small n");
+        }
+        for (uint256 j = 1; j < 64; ++j) {
+            assertEq(LibMerkle.depthOf(uint256(1) << j), j, "2^j");
+            assertEq(LibMerkle.depthOf((uint256(1) << j) + 1), j + 1, "2^j + 1");
+        }
+    }
+
     function testFuzz_verify_proofAtItsIndex_succeeds(bytes32 seed, uint256 nRaw, uint256 iRaw) public {
         (ReferenceTree t, uint256 n) = _tree(seed, nRaw);
         uint256 i = iRaw % n;
         assertTrue(_verifyProofOf(t, seed, i, i), "valid proof");
+        assertTrue(harness.verifyCalldata(KIND, n, t.root(KIND), i, t.leafData(seed, i), t.proof(i)), "calldata variant");
         bytes32 leaf = sha256(abi.encodePacked(bytes1(0x00), t.leafData(seed, i)));
         assertEq(LibMerkle.computeRoot(KIND, n, i, leaf, t.proof(i)), t.root(KIND), "root");
     }
@@ -127,6 +141,7 @@ contract LibMerkleTest is TestBase {
         bytes memory data = t.leafData(seed, i);
         bytes32 root = t.root(KIND);
         assertFalse(LibMerkle.verify(KIND, n, root, i, data, sib), "tampered sibling");
+        assertFalse(harness.verifyCalldata(KIND, n, root, i, data, sib), "tampered sibling (calldata variant)");
     }
 
     function testFuzz_verify_otherKindOrLength_fails(bytes32 seed, uint256 nRaw, uint256 iRaw) public {
@@ -221,5 +236,100 @@ contract LibMerkleTest is TestBase {
         bytes32 top = sha256(abi.encodePacked(bytes1(0x00), chunk));
         bytes32 root = sha256(abi.encodePacked(bytes1(0x02), LibMerkle.KIND_TENSOR, uint64(len), top));
         assertTrue(LibMerkle.verifyElement(root, len, e, chunk, new bytes32[](0)), "single-chunk opening");
+    }
+
+    // ------------------------------------------------------------------------ tensor openings from calldata
+
+    /// @dev A tensor of `len` elements (<= 1024: at most 4 chunks) with chunk bytes from `seed`, its root, and the
+    /// levels of its tree (levels[t][j], padding included).
+    function _tensor(bytes32 seed, uint256 len)
+        internal
+        pure
+        returns (bytes[] memory chunks, bytes32 root, bytes32[][] memory levels)
+    {
+        uint256 nc = (len + 255) / 256;
+        uint256 d = LibMerkle.depthOf(nc);
+        chunks = new bytes[](nc);
+        levels = new bytes32[][](d + 1);
+        levels[0] = new bytes32[](1 << d);
+        for (uint256 c; c < nc; ++c) {
+            uint256 bytes_ = len - 256 * c >= 256 ? 1024 : 4 * (len - 256 * c);
+            bytes memory b = new bytes(bytes_);
+            for (uint256 k; k < bytes_; ++k) b[k] = keccak256(abi.encode(seed, c, k / 32))[k % 32];
+            chunks[c] = b;
+            levels[0][c] = sha256(abi.encodePacked(bytes1(0x00), b));
+        }
+        for (uint256 t; t < d; ++t) {
+            levels[t + 1] = new bytes32[](levels[t].length / 2);
+            for (uint256 j; j < levels[t + 1].length; ++j) {
+                levels[t + 1][j] = sha256(abi.encodePacked(bytes1(0x01), levels[t][2 * j], levels[t][2 * j + 1]));
+            }
+        }
+        root = sha256(abi.encodePacked(bytes1(0x02), LibMerkle.KIND_TENSOR, uint64(len), levels[d][0]));
+    }
+
+    /// @dev The SPEC §2.2 multiproof of chunks [c0, c1] (the single proof when c0 = c1).
+    function _chunkProof(bytes32[][] memory levels, uint256 c0, uint256 c1) internal pure returns (bytes32[] memory s) {
+        uint256 d = levels.length - 1;
+        bytes32[] memory buf = new bytes32[](2 * d);
+        uint256 k;
+        for (uint256 t; t < d; ++t) {
+            if (c0 & 1 == 1) buf[k++] = levels[t][c0 - 1];
+            if (c1 & 1 == 0) buf[k++] = levels[t][c1 + 1];
+            c0 >>= 1;
+            c1 >>= 1;
+        }
+        s = new bytes32[](k);
+        for (uint256 i; i < k; ++i) s[i] = buf[i];
+    }
+
+    /// @dev The calldata openings (what OneStepVerifier uses) agree with the memory ones on real tensors of 1..4
+    /// chunks, for ranges inside one chunk or across several: both accept the true opening and read the same bits;
+    /// after one flipped bit (in a chunk or a sibling) both refuse.
+    function testFuzz_tensorOpening_calldataEqualsMemory(bytes32 seed, uint16 lenRaw, uint16 aRaw, uint16 bRaw, uint16 flip)
+        public
+        view
+    {
+        uint256 len = bound(lenRaw, 1, 1024);
+        uint256 start = aRaw % len;
+        uint256 end = start + 1 + bRaw % (len - start);
+        (bytes[] memory all, bytes32 root, bytes32[][] memory levels) = _tensor(seed, len);
+        uint256 c0 = start / 256;
+        uint256 c1 = (end - 1) / 256;
+        bytes[] memory chunks = new bytes[](c1 - c0 + 1);
+        for (uint256 c = c0; c <= c1; ++c) chunks[c - c0] = all[c];
+        bytes32[] memory sib = _chunkProof(levels, c0, c1);
+        assertTrue(harness.verifyElementRange(root, len, start, end, chunks, sib), "memory range");
+        assertTrue(harness.verifyElementRangeCalldata(root, len, start, end, chunks, sib), "calldata range");
+        _assertElementOpenings(root, len, start, all[c0], _chunkProof(levels, c0, c0));
+        // one flipped bit: in a sibling when there is one and `flip` is odd, else in the first chunk
+        if (sib.length > 0 && flip % 2 == 1) sib[flip % sib.length] ^= bytes32(uint256(1) << (flip % 256));
+        else chunks[0][flip % chunks[0].length] ^= bytes1(uint8(1) << uint8(flip % 8));
+        assertFalse(harness.verifyElementRange(root, len, start, end, chunks, sib), "memory range, tampered");
+        assertFalse(harness.verifyElementRangeCalldata(root, len, start, end, chunks, sib), "calldata range, tampered");
+    }
+
+    function _assertElementOpenings(bytes32 root, uint256 len, uint256 e, bytes memory chunk, bytes32[] memory sib)
+        internal
+        view
+    {
+        (bool okM, uint32 bitsM) = harness.verifyElement(root, len, e, chunk, sib);
+        (bool okC, uint32 bitsC) = harness.verifyElementCalldata(root, len, e, chunk, sib);
+        assertTrue(okM && okC, "element");
+        assertEq(bitsC, bitsM, "same bits");
+    }
+
+    /// @dev The calldata range opening reverts on the same structural defects as the memory one.
+    function test_verifyElementRangeCalldata_structuralErrors_revert() public {
+        bytes[] memory two = new bytes[](2);
+        two[0] = new bytes(1024);
+        two[1] = new bytes(352);
+        vm.expectRevert(abi.encodeWithSelector(LibMerkle.TensorRangeInvalid.selector, 10, 10, 600));
+        harness.verifyElementRangeCalldata(bytes32(0), 600, 10, 10, two, new bytes32[](1));
+        vm.expectRevert(abi.encodeWithSelector(LibMerkle.TensorChunkCount.selector, 2, 1));
+        harness.verifyElementRangeCalldata(bytes32(0), 600, 10, 20, two, new bytes32[](1));
+        two[1] = new bytes(1024);
+        vm.expectRevert(abi.encodeWithSelector(LibMerkle.ChunkLength.selector, 2, 1024, 352));
+        harness.verifyElementRangeCalldata(bytes32(0), 600, 500, 600, two, new bytes32[](1));
     }
 }

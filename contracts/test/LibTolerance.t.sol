@@ -96,6 +96,189 @@ contract LibToleranceTest is TestBase {
         );
     }
 
+    // ------------------------------------------------------- dot product: packed lanes against a plain reference
+
+    /// @dev SPEC §6.1's integer test written plainly (decode every term, one term at a time, Int512 for the wide
+    /// values): the reference the lane-parallel `checkDotPacked` and the memory path `checkDot` are compared with.
+    function _refDot(uint32[] memory a, uint32[] memory b, uint32 c) internal pure returns (bool) {
+        uint256 k = a.length;
+        if (!LibFloat32.isFinite(c)) return false;
+        for (uint256 i; i < k; ++i) {
+            if (!LibFloat32.isFinite(a[i]) || !LibFloat32.isFinite(b[i])) return false;
+        }
+        int256 maxExp = type(int256).min;
+        for (uint256 i; i < k; ++i) {
+            (,, int256 ea) = LibFloat32.decode(a[i]);
+            (,, int256 eb) = LibFloat32.decode(b[i]);
+            if (ea + eb > maxExp) maxExp = ea + eb;
+        }
+        int256 base = maxExp - 150;
+        int256 rt;
+        uint256 st;
+        for (uint256 i; i < k; ++i) {
+            (bool na, uint256 ma, int256 ea) = LibFloat32.decode(a[i]);
+            (bool nb, uint256 mb, int256 eb) = LibFloat32.decode(b[i]);
+            uint256 t = _truncShift(ma * mb, ea + eb - base);
+            st += t;
+            rt = na != nb ? rt - int256(t) : rt + int256(t);
+        }
+        uint256 q = (k * (st + k)) / ((1 << 24) - k);
+        // A = ceil(k · 2^(−126 − base)) + k + 1
+        int256 sa = -126 - base;
+        Int512.Int memory bound_ = sa >= 0
+            ? Int512.fromShift(false, k, uint256(sa))
+            : Int512.fromUint(false, (k + (uint256(1) << uint256(-sa)) - 1) >> uint256(-sa));
+        bound_ = bound_.magAdd(Int512.fromUint(false, q + k + 1));
+        (bool nc, uint256 mc, int256 ec) = LibFloat32.decode(c);
+        int256 sc = ec - base;
+        // |c~| >= 2^400 exceeds A + Q + |r~| (< 2^348): a refusal (the shift below would leave Int512)
+        if (mc != 0 && sc > 376) return false;
+        Int512.Int memory ct = sc >= 0 ? Int512.fromShift(nc, mc, uint256(sc)) : Int512.fromUint(nc, _truncShift(mc, sc));
+        Int512.Int memory r = rt >= 0 ? Int512.fromUint(false, uint256(rt)) : Int512.fromUint(true, uint256(-rt));
+        return ct.sub(r).magLe(bound_);
+    }
+
+    /// @dev floor(m · 2^d) for m < 2^64 and d <= 150.
+    function _truncShift(uint256 m, int256 d) internal pure returns (uint256) {
+        if (d >= 0) return m << uint256(d);
+        return -d >= 256 ? 0 : m >> uint256(-d);
+    }
+
+    /// @dev A float32 pattern from `h`: ±0, subnormals, NaN/Inf (only if `special`), the extreme exponents 1 and
+    /// 254, exponents near `center`, or any exponent.
+    function _randomBits(uint256 h, uint256 center, bool special) internal pure returns (uint32) {
+        uint32 sign = uint32(h & 1) << 31;
+        uint32 frac = uint32(h >> 8) & 0x7fffff;
+        uint256 cls = (h >> 40) % 16;
+        uint256 e;
+        if (cls == 0) return sign; // ±0
+        if (cls == 1) e = 0; // subnormal (or zero)
+        else if (cls == 2) e = special ? 255 : 0; // NaN / Inf
+        else if (cls == 3) e = 254;
+        else if (cls == 4) e = 1;
+        else if (cls < 13) e = bound(center + ((h >> 48) % 9), 4, 250) - 4; // close exponents: cancellations, sums
+        else e = (h >> 48) % 255;
+        return sign | (uint32(e) << 23) | frac;
+    }
+
+    /// @dev The float32 bits of v · 2^e truncated toward zero (ok = false past the float32 range).
+    function _toFloat32(int256 v, int256 e) internal pure returns (bool ok, uint32 bits) {
+        if (v == 0) return (true, 0);
+        uint32 sign = v < 0 ? 0x80000000 : 0;
+        uint256 m = uint256(v < 0 ? -v : v);
+        uint256 n; // bit length of m
+        while ((m >> n) != 0) ++n;
+        if (n > 24) {
+            m >>= n - 24;
+            e += int256(n - 24);
+        } else {
+            m <<= 24 - n;
+            e -= int256(24 - n);
+        }
+        int256 biased = e + 150; // m ∈ [2^23, 2^24): value (2^23 + F)·2^(biased − 150)
+        if (biased >= 255) return (false, 0);
+        if (biased <= 0) {
+            uint256 sh = uint256(1 - biased);
+            return (true, sign | uint32(sh >= 24 ? 0 : m >> sh)); // subnormal: F·2^-149
+        }
+        return (true, sign | (uint32(uint256(biased)) << 23) | uint32(m & 0x7fffff));
+    }
+
+    /// @dev Packed little-endian bytes of `v` (the layout of tensor chunks).
+    function _pack(uint32[] memory v) internal pure returns (bytes memory out) {
+        for (uint256 i; i < v.length; ++i) out = abi.encodePacked(out, LibFloat32.swap32(v[i]));
+    }
+
+    /// @dev The lane-parallel `checkDotPacked`, the memory path `checkDot` and `_refDot` agree on random operands of
+    /// every length 1..40 (so every position of the last, partial word), of every float32 class, with claimed values
+    /// near the sum (a few float32 steps either way, to land on both sides of the bound) or anywhere.
+    function testFuzz_dot_packedEqualsReference(uint256 seed, uint8 kRaw, uint8 centerRaw, uint8 mode) public view {
+        uint256 k = bound(kRaw, 1, 40);
+        uint256 center = bound(centerRaw, 0, 254);
+        bool special = mode % 8 == 7; // some NaN/Inf operands
+        uint32[] memory a = new uint32[](k);
+        uint32[] memory b = new uint32[](k);
+        for (uint256 i; i < k; ++i) {
+            a[i] = _randomBits(uint256(keccak256(abi.encode(seed, 0, i))), center, special);
+            b[i] = _randomBits(uint256(keccak256(abi.encode(seed, 1, i))), 127 + (mode % 3), special);
+        }
+        uint32 c = _nearSum(a, b, uint256(keccak256(abi.encode(seed, 2))));
+        bool want = _refDot(a, b, c);
+        assertTrue(harness.checkDotPacked(_pack(a), _pack(b), c) == want, "packed == reference");
+        assertTrue(LibTolerance.checkDot(a, b, c) == want, "memory path == reference");
+    }
+
+    /// @dev The random cases of `testFuzz_dot_packedEqualsReference` land on both sides of the bound (so that the
+    /// comparison is not between two refusals): over 96 fixed seeds, both verdicts occur at least 16 times each,
+    /// and the three implementations agree on every one.
+    function test_dot_packedEqualsReference_bothVerdicts() public view {
+        uint256 accepted;
+        uint256 refused;
+        for (uint256 seed; seed < 96; ++seed) {
+            uint256 k = 1 + seed % 40;
+            uint32[] memory a = new uint32[](k);
+            uint32[] memory b = new uint32[](k);
+            for (uint256 i; i < k; ++i) {
+                a[i] = _randomBits(uint256(keccak256(abi.encode(seed, 0, i))), 100 + seed % 50, false);
+                b[i] = _randomBits(uint256(keccak256(abi.encode(seed, 1, i))), 127, false);
+            }
+            uint32 c = _nearSum(a, b, uint256(keccak256(abi.encode(seed, 2))));
+            bool want = _refDot(a, b, c);
+            assertTrue(harness.checkDotPacked(_pack(a), _pack(b), c) == want, "packed == reference");
+            assertTrue(LibTolerance.checkDot(a, b, c) == want, "memory path == reference");
+            if (want) ++accepted;
+            else ++refused;
+        }
+        assertTrue(accepted >= 16 && refused >= 16, "both verdicts occur");
+    }
+
+    /// @dev A claimed value for Σ a_i·b_i: the truncated float32 of r~·U moved by up to ±12 steps (or any bits).
+    function _nearSum(uint32[] memory a, uint32[] memory b, uint256 h) internal pure returns (uint32 c) {
+        if (h % 16 == 0) return uint32(h >> 8); // anything, NaN/Inf included
+        int256 maxExp = type(int256).min;
+        for (uint256 i; i < a.length; ++i) {
+            if (!LibFloat32.isFinite(a[i]) || !LibFloat32.isFinite(b[i])) return uint32(h >> 8);
+            (,, int256 ea) = LibFloat32.decode(a[i]);
+            (,, int256 eb) = LibFloat32.decode(b[i]);
+            if (ea + eb > maxExp) maxExp = ea + eb;
+        }
+        int256 rt;
+        for (uint256 i; i < a.length; ++i) {
+            (bool na, uint256 ma, int256 ea) = LibFloat32.decode(a[i]);
+            (bool nb, uint256 mb, int256 eb) = LibFloat32.decode(b[i]);
+            uint256 t = _truncShift(ma * mb, ea + eb - maxExp + 150);
+            rt = na != nb ? rt - int256(t) : rt + int256(t);
+        }
+        (bool ok, uint32 bits) = _toFloat32(rt, maxExp - 150);
+        if (!ok) return 0x7f7fffff; // past the float32 range: the largest finite value
+        uint32 d = uint32((h >> 8) % 13);
+        // move d steps away from zero or towards it (staying on the same side of zero)
+        if ((h >> 16) & 1 == 0) return (bits & 0x7fffffff) + d <= 0x7f800000 ? bits + d : bits;
+        return (bits & 0x7fffffff) >= d ? bits - d : bits & 0x80000000;
+    }
+
+    /// @dev Bytes past the operands (the ABI padding of a row whose length is not a multiple of 8 lanes, or the
+    /// next argument) are never read as lanes: garbage there (NaN patterns) leaves the verdict unchanged.
+    function testFuzz_dot_packedIgnoresBytesPastOperands(uint8 kRaw, uint32 x) public view {
+        uint256 k = bound(kRaw, 1, 15);
+        x = _finite(x);
+        uint32[] memory a = new uint32[](k);
+        uint32[] memory b = new uint32[](k);
+        for (uint256 i; i < k; ++i) {
+            a[i] = i == 0 ? x : 0;
+            b[i] = ONE;
+        }
+        bytes memory data = abi.encodeCall(LibHarness.checkDotPacked, (_pack(a), _pack(b), x));
+        // head: selector, 3 words; a: length word at 4 + 0x60, its bytes at 4 + 0x80; b after a's padded bytes
+        uint256 aEnd = 4 + 0x80 + 4 * k;
+        uint256 bEnd = 4 + 0x80 + ((4 * k + 31) / 32) * 32 + 0x20 + 4 * k;
+        for (uint256 i = aEnd; i < 4 + 0x80 + ((4 * k + 31) / 32) * 32; ++i) data[i] = 0xff;
+        for (uint256 i = bEnd; i < data.length; ++i) data[i] = 0xff;
+        (bool ok, bytes memory ret) = address(harness).staticcall(data);
+        assertTrue(ok, "call succeeds");
+        assertTrue(abi.decode(ret, (bool)), "x*1 + 0*1 + ... = x, whatever follows the operands");
+    }
+
     function test_dot_termCount_reverts() public {
         vm.expectRevert(abi.encodeWithSelector(LibTolerance.ToleranceTermCount.selector, 0));
         harness.checkDot(new uint32[](0), new uint32[](0), 0);

@@ -145,7 +145,7 @@ try {
   for (const n of t.nodes) {
     const middle = Math.floor(numelOf(n.id) / 2);
     if (isDot(n.op)) {
-      // per inner dimension K (the dot rule costs ~640 gas per term in LibTolerance): a middle and the widest element
+      // per inner dimension K (the dot rule costs ~240 gas per term in LibTolerance): a middle and the widest element
       const k = t.nodes[n.inputs[0]!]!.shape[1]!;
       const e = widestDotElement(n.id);
       record(`step.${n.op}.k${k}`, await element(n.op, { step: mid, node: n.id, element: e }), `${n.name}[${e}] (widest)`);
