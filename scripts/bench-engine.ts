@@ -8,7 +8,8 @@
  *   baseline   training only: masks from the cheap hash seed scheme, no commitments, no journal, no trace
  *   commitNoTrace  + commitments and journal in a worker (seeds still from the hash scheme), no trace on disk
  *   commit     + the trace store on disk (written by the same worker)
- *   protocol   + BLS12-381 VRF seeds (evaluated ahead in a second worker): the full trainer of the protocol
+ *   protocol   + BLS12-381 VRF seeds (evaluated ahead in a second worker, mcl-wasm): the full trainer of the protocol
+ *   protocolNoble  the same with the reference (noble) VRF evaluator in the seed worker (ADR 0006's comparison)
  *   tfjs       @tensorflow/tfjs (pure JS CPU backend): the same MLP, dropout, optimizer and batches
  *
  * Keys: testAccuracy (protocol run, 3 epochs), accuracyCurve, overheadRatio (protocol / baseline − 1),
@@ -89,15 +90,16 @@ function jobFor(train: Dataset, dsRoot: Uint8Array, scheme: "bls12-381" | "hash-
   return makeJob(spec, NONCE);
 }
 
-type Mode = "baseline" | "commitNoTrace" | "commit" | "protocol";
+type Mode = "baseline" | "commitNoTrace" | "commit" | "protocol" | "protocolNoble";
 
 async function makeTrainer(mode: Mode, train: Dataset, dsRoot: Uint8Array, traceDir: string | undefined) {
-  const scheme = mode === "protocol" ? "bls12-381" : "hash-insecure";
+  const bls = mode === "protocol" || mode === "protocolNoble";
+  const scheme = bls ? "bls12-381" : "hash-insecure";
   const job = jobFor(train, dsRoot, scheme);
   const seeds = new HashSeedProvider(HASH_KEY);
   const sink = mode === "baseline" ? undefined : new WorkerCommitSink({ job, traceDir, rollupSize: 25, keep: false });
   const source =
-    mode === "protocol" ? new WorkerDropoutSource({ job, scheme: "bls12-381", key: BLS.sk, stepsPerEpoch: Math.floor(train.n / MODEL.batch), lookahead: 6 }) : undefined;
+    bls ? new WorkerDropoutSource({ job, scheme: "bls12-381", key: BLS.sk, evaluator: mode === "protocolNoble" ? "noble" : "mcl-wasm", stepsPerEpoch: Math.floor(train.n / MODEL.batch), lookahead: 6 }) : undefined;
   const trainer = new Trainer({ job, data: train, seeds, sink, dropoutSource: source });
   return {
     trainer,
@@ -165,13 +167,13 @@ async function main() {
     // ── 2. step times, interleaved blocks ──
     const blocks = quick ? 2 : 8;
     const blockSteps = quick ? 15 : 20;
-    const modes: Mode[] = ["baseline", "commitNoTrace", "commit", "protocol"];
+    const modes: Mode[] = ["baseline", "commitNoTrace", "commit", "protocol", "protocolNoble"];
     const runs = Object.fromEntries(
       await Promise.all(modes.map(async (m) => [m, await makeTrainer(m, train, dsRoot, m === "baseline" || m === "commitNoTrace" ? undefined : join(scratch, `trace-${m}`))] as const)),
     );
-    const times: Record<Mode | "tfjs", number[]> = { baseline: [], commitNoTrace: [], commit: [], protocol: [], tfjs: [] };
+    const times: Record<Mode | "tfjs", number[]> = { baseline: [], commitNoTrace: [], commit: [], protocol: [], protocolNoble: [], tfjs: [] };
     // CPU time of the whole process (all threads) per step: the work each configuration adds, whatever the load
-    const cpu: Record<Mode | "tfjs", number[]> = { baseline: [], commitNoTrace: [], commit: [], protocol: [], tfjs: [] };
+    const cpu: Record<Mode | "tfjs", number[]> = { baseline: [], commitNoTrace: [], commit: [], protocol: [], protocolNoble: [], tfjs: [] };
     const cpuMs = () => {
       const u = process.cpuUsage();
       return (u.user + u.system) / 1000;
@@ -252,6 +254,7 @@ async function main() {
       overheadRatio: stepMs.protocol !== null && stepMs.baseline ? round(stepMs.protocol / stepMs.baseline - 1) : null,
       overheadRatioCommitOnly: stepMs.commit !== null && stepMs.baseline ? round(stepMs.commit / stepMs.baseline - 1) : null,
       overheadRatioCommitNoTrace: stepMs.commitNoTrace !== null && stepMs.baseline ? round(stepMs.commitNoTrace / stepMs.baseline - 1) : null,
+      overheadRatioNobleVrf: stepMs.protocolNoble !== null && stepMs.baseline ? round(stepMs.protocolNoble / stepMs.baseline - 1) : null,
       commitVsSha256: round(median(shaMs) / median(commitMs)),
       commitVsSha256CoreMerkle: round(median(shaMs) / median(coreMs)),
       auditVsTrain: stepMs.baseline ? round(auditMsPerIteration / stepMs.baseline) : null,
@@ -277,7 +280,7 @@ async function main() {
       datasetRootMs: round(datasetRootMs, 1),
       accuracyRunMs: Math.round(accuracyRunMs),
       notes: [
-        "overheadRatio: full protocol trainer (BLS VRF seeds in a worker, commitments + journal + trace on disk in a worker) vs training alone; 2 cores shared by 3 threads",
+        "overheadRatio: full protocol trainer (BLS VRF seeds in a worker with mcl-wasm, commitments + journal + trace on disk in a worker) vs training alone; 2 cores shared by 3 threads; overheadRatioNobleVrf: the same with the reference noble VRF evaluator, measured in the same interleaved blocks",
         "auditVsTrain: full audit time per iteration (from the trace on disk) / baseline training step time; auditVsTrainWithoutVrf: the same audit of a trace made with the hash seed scheme (no BLS pairing checks; those cost vrfVerifyMs per dropout layer per iteration)",
         quick ? "--quick run: 1 epoch and fewer blocks; not the reported figures" : "full run",
       ],

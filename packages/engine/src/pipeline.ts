@@ -178,6 +178,8 @@ export interface WorkerDropoutSourceOptions {
   readonly job: Job;
   readonly scheme: "bls12-381" | "hash-insecure";
   readonly key: Uint8Array;
+  /** BLS evaluator: "mcl-wasm" (default, ADR 0006) or the reference "noble" (for comparisons) */
+  readonly evaluator?: "mcl-wasm" | "noble";
   /** steps requested ahead of the one training (default 4) */
   readonly lookahead?: number;
   /** steps per epoch of the schedule (batchId = step mod stepsPerEpoch) */
@@ -193,7 +195,7 @@ export class WorkerDropoutSource implements DropoutSource {
   private failure: Error | null = null;
 
   constructor(readonly opts: WorkerDropoutSourceOptions) {
-    const wd: SeedWorkerData = { spec: opts.job.spec, nonce: opts.job.nonce, scheme: opts.scheme, key: opts.key };
+    const wd: SeedWorkerData = { spec: opts.job.spec, nonce: opts.job.nonce, scheme: opts.scheme, key: opts.key, evaluator: opts.evaluator ?? "mcl-wasm" };
     this.worker = new Worker(new URL("./seed-worker.ts", import.meta.url), { workerData: wd });
     this.worker.on("message", (m: { type: "seeds"; step: number; seeds: DropoutSeed[]; masks: Uint8Array[] } | { type: "error"; step: number; message: string }) => {
       const p = this.pending.get(m.step);

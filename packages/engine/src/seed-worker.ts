@@ -17,13 +17,15 @@ export interface SeedWorkerData {
   readonly scheme: "bls12-381" | "hash-insecure";
   /** BLS secret key (32 bytes) or the insecure scheme's key */
   readonly key: Uint8Array;
+  readonly evaluator: "mcl-wasm" | "noble";
 }
 
 const data = workerData as SeedWorkerData;
 const port = parentPort!;
 const job = makeJob(data.spec, data.nonce);
 // (messages posted before the listener below is attached wait in the port's queue)
-const provider: SeedProvider = data.scheme === "bls12-381" ? await BlsSeedProvider.fast(data.key) : new HashSeedProvider(data.key);
+const provider: SeedProvider =
+  data.scheme !== "bls12-381" ? new HashSeedProvider(data.key) : data.evaluator === "noble" ? new BlsSeedProvider(data.key) : await BlsSeedProvider.fast(data.key);
 
 port.on("message", (msg: { type: "seeds"; step: number; batchId: number }) => {
   try {
