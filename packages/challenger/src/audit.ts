@@ -17,15 +17,15 @@
  */
 import { mkdirSync, existsSync, writeFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { BaseError, HttpRequestError, TimeoutError, keccak256, type Hex } from "viem";
 import { bitsOf, checkDropoutElement, fromHex, stateTree, toHex, Kind, buildTree } from "@refereed/core";
 import {
   TraceFormatError,
   TraceReader,
-  audit,
+  auditInWorker,
   sampleSteps,
   specHashHex,
-  type AuditSource,
   type Dataset,
   type TraceManifest,
   type Violation,
@@ -155,10 +155,10 @@ export class TraceAuditor {
       return { kind: "unprovable", violation: null, audited: [], unverified, detail: `the trace's start/end states (${start}, ${end}) differ from the claim's (${c.startState}, ${c.endState})` };
     }
 
-    // 4. the audit of the steps that verified (each with its predecessor, or the rollup's first step)
+    // 4. the audit of the steps that verified (each with its predecessor, or the rollup's first step), on a worker
+    //    thread: it takes seconds to minutes of CPU, and the follower, the metrics and the other games' moves go on
     const audited = steps.filter((s) => !bad.has(s) && (s === first || !bad.has(s - 1)));
-    const src: AuditSource = { job: reader.job, firstStep: first, count: c.iterations, iteration: (s) => reader.readIteration(s) };
-    const r = audit(src, { data, steps: audited, datasetChecked: true });
+    const r = await auditInWorker({ traceDir: dir, firstStep: first, count: c.iterations, steps: audited, data, datasetChecked: true, verifyRoots: false });
     const skipped = unverified.length ? `; steps ${unverified.join(", ")} unverified (not audited)` : "";
     if (r.ok) return { kind: "clean", audited, unverified, detail: `${r.iterations} iterations, ${r.elements} elements: no violation${skipped}` };
     const v = r.violation;
@@ -219,6 +219,8 @@ export class TraceAuditor {
         this.opts.log?.("warn", { step: s, error: err.message }, "iteration does not match its commitment: not trusted, not audited");
         bad.add(s);
       }
+      // hashing an iteration is synchronous: let the rest of the daemon run between iterations
+      await yieldToLoop();
     }
     return bad;
   }

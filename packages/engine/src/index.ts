@@ -19,3 +19,4 @@ export * from "./pipeline.js";
 export * from "./audit.js";
 export * from "./adversaries.js";
 export * from "./vrfbatch.js";
+export * from "./audit-thread.js";

@@ -11,6 +11,7 @@ import type { IterationCommitment } from "./commit.js";
 import type { CommitWorkerData, IterationMessage } from "./commit-worker.js";
 import { EngineError } from "./errors.js";
 import { bufferLayout } from "./executor.js";
+import { tsWorkerExecArgv } from "./worker-loader.js";
 import type { Job } from "./job.js";
 import type { SeedWorkerData } from "./seed-worker.js";
 import type { DropoutSeed } from "./seeds.js";
@@ -90,7 +91,7 @@ export class WorkerCommitSink implements IterationSink {
       rollupSize: opts.rollupSize ?? 16,
       firstStep: opts.firstStep ?? 0,
     };
-    this.worker = new Worker(new URL("./commit-worker.ts", import.meta.url), { workerData: wd });
+    this.worker = new Worker(new URL("./commit-worker.ts", import.meta.url), { workerData: wd, execArgv: tsWorkerExecArgv() });
     this.worker.on("message", (m: CommittedMessage | { type: "finished"; manifest: TraceManifest | null } | { type: "error"; message: string; stack?: string }) => {
       if (m.type === "committed") {
         if (this.opts.keep !== false) {
@@ -196,7 +197,7 @@ export class WorkerDropoutSource implements DropoutSource {
 
   constructor(readonly opts: WorkerDropoutSourceOptions) {
     const wd: SeedWorkerData = { spec: opts.job.spec, nonce: opts.job.nonce, scheme: opts.scheme, key: opts.key, evaluator: opts.evaluator ?? "mcl-wasm" };
-    this.worker = new Worker(new URL("./seed-worker.ts", import.meta.url), { workerData: wd });
+    this.worker = new Worker(new URL("./seed-worker.ts", import.meta.url), { workerData: wd, execArgv: tsWorkerExecArgv() });
     this.worker.on("message", (m: { type: "seeds"; step: number; seeds: DropoutSeed[]; masks: Uint8Array[] } | { type: "error"; step: number; message: string }) => {
       const p = this.pending.get(m.step);
       if (m.type === "seeds") p?.resolve({ seeds: m.seeds, masks: m.masks });

@@ -12,13 +12,11 @@ import {
   ADVERSARIES,
   BlsSeedProvider,
   CommitSink,
-  HashSeedProvider,
   TraceReader,
   Trainer,
   audit,
   datasetRoot,
   detectionProbability,
-  makeAdversary,
   makeJob,
   makeJobSpec,
   sampledAudit,
@@ -27,25 +25,13 @@ import {
   verifyElementProof,
   violationProofs,
   vrfVerifyBatch,
-  type AdversaryKind,
-  type Dataset,
 } from "../src/index.js";
-import { DEFAULT_MODEL, testJob, testValues } from "./helpers.js";
+import { AUDIT_DATA, AUDIT_MODEL, AUDIT_STEPS, CHEAT_STEP, auditTrace } from "./helpers.js";
 
-const MODEL = { ...DEFAULT_MODEL, sizes: [784, 32, 16, 10], batch: 16 };
-const data: Dataset = { n: 128, dim: 784, classes: 10, pixels: testValues(128 * 784, 77).map((v) => Math.abs(v)), labels: Float32Array.from({ length: 128 }, (_, i) => (i * 7) % 10) };
-const STEPS = 5;
-const CHEAT_STEP = 2;
-
-async function traceWith(kind: AdversaryKind | "honest", dir: string) {
-  const job = testJob(MODEL, { trainExamples: 128, datasetRoot: datasetRoot(data) });
-  const adv = kind === "honest" ? null : makeAdversary(kind, job, CHEAT_STEP);
-  const sink = new CommitSink({ job, traceDir: dir, rollupSize: 8 });
-  const tr = new Trainer({ job, data, seeds: new HashSeedProvider(new Uint8Array(32).fill(4)), sink, ...(adv?.options ?? {}) });
-  for (let s = 0; s < STEPS; s++) await tr.runStep();
-  sink.finish();
-  return { job, adv, reader: TraceReader.open(dir) };
-}
+const MODEL = AUDIT_MODEL;
+const data = AUDIT_DATA;
+const STEPS = AUDIT_STEPS;
+const traceWith = auditTrace;
 
 for (const kind of ["honest", ...ADVERSARIES] as const) {
   test(`full audit: ${kind}`, async (t) => {
