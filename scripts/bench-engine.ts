@@ -10,6 +10,7 @@
  *   commit     + the trace store on disk (written by the same worker)
  *   protocol   + BLS12-381 VRF seeds (evaluated ahead in a second worker, mcl-wasm): the full trainer of the protocol
  *   protocolNoble  the same with the reference (noble) VRF evaluator in the seed worker (ADR 0006's comparison)
+ *   protocolNormalPriority  the protocol trainer with its workers at normal priority (thread-priority.ts's comparison)
  *   tfjs       @tensorflow/tfjs (pure JS CPU backend): the same MLP, dropout, optimizer and batches
  *
  * Keys: testAccuracy (protocol run, 3 epochs), accuracyCurve, overheadRatio (protocol / baseline − 1),
@@ -90,16 +91,17 @@ function jobFor(train: Dataset, dsRoot: Uint8Array, scheme: "bls12-381" | "hash-
   return makeJob(spec, NONCE);
 }
 
-type Mode = "baseline" | "commitNoTrace" | "commit" | "protocol" | "protocolNoble";
+type Mode = "baseline" | "commitNoTrace" | "commit" | "protocol" | "protocolNoble" | "protocolNormalPriority";
 
 async function makeTrainer(mode: Mode, train: Dataset, dsRoot: Uint8Array, traceDir: string | undefined) {
-  const bls = mode === "protocol" || mode === "protocolNoble";
+  const bls = mode.startsWith("protocol");
+  const background = mode !== "protocolNormalPriority";
   const scheme = bls ? "bls12-381" : "hash-insecure";
   const job = jobFor(train, dsRoot, scheme);
   const seeds = new HashSeedProvider(HASH_KEY);
-  const sink = mode === "baseline" ? undefined : new WorkerCommitSink({ job, traceDir, rollupSize: 25, keep: false });
+  const sink = mode === "baseline" ? undefined : new WorkerCommitSink({ job, traceDir, rollupSize: 25, keep: false, background });
   const source =
-    bls ? new WorkerDropoutSource({ job, scheme: "bls12-381", key: BLS.sk, evaluator: mode === "protocolNoble" ? "noble" : "mcl-wasm", stepsPerEpoch: Math.floor(train.n / MODEL.batch), lookahead: 6 }) : undefined;
+    bls ? new WorkerDropoutSource({ job, scheme: "bls12-381", key: BLS.sk, evaluator: mode === "protocolNoble" ? "noble" : "mcl-wasm", background, stepsPerEpoch: Math.floor(train.n / MODEL.batch), lookahead: 6 }) : undefined;
   const trainer = new Trainer({ job, data: train, seeds, sink, dropoutSource: source });
   return {
     trainer,
@@ -165,15 +167,15 @@ async function main() {
     rmSync(join(scratch, "accuracy-trace"), { recursive: true, force: true });
 
     // ── 2. step times, interleaved blocks ──
-    const blocks = quick ? 2 : 8;
+    const blocks = quick ? 2 : 16;
     const blockSteps = quick ? 15 : 20;
-    const modes: Mode[] = ["baseline", "commitNoTrace", "commit", "protocol", "protocolNoble"];
+    const modes: Mode[] = ["baseline", "commitNoTrace", "commit", "protocol", "protocolNoble", "protocolNormalPriority"];
     const runs = Object.fromEntries(
       await Promise.all(modes.map(async (m) => [m, await makeTrainer(m, train, dsRoot, m === "baseline" || m === "commitNoTrace" ? undefined : join(scratch, `trace-${m}`))] as const)),
     );
-    const times: Record<Mode | "tfjs", number[]> = { baseline: [], commitNoTrace: [], commit: [], protocol: [], protocolNoble: [], tfjs: [] };
+    const times: Record<Mode | "tfjs", number[]> = { baseline: [], commitNoTrace: [], commit: [], protocol: [], protocolNoble: [], protocolNormalPriority: [], tfjs: [] };
     // CPU time of the whole process (all threads) per step: the work each configuration adds, whatever the load
-    const cpu: Record<Mode | "tfjs", number[]> = { baseline: [], commitNoTrace: [], commit: [], protocol: [], protocolNoble: [], tfjs: [] };
+    const cpu: Record<Mode | "tfjs", number[]> = { baseline: [], commitNoTrace: [], commit: [], protocol: [], protocolNoble: [], protocolNormalPriority: [], tfjs: [] };
     const cpuMs = () => {
       const u = process.cpuUsage();
       return (u.user + u.system) / 1000;
@@ -255,6 +257,10 @@ async function main() {
       overheadRatioCommitOnly: stepMs.commit !== null && stepMs.baseline ? round(stepMs.commit / stepMs.baseline - 1) : null,
       overheadRatioCommitNoTrace: stepMs.commitNoTrace !== null && stepMs.baseline ? round(stepMs.commitNoTrace / stepMs.baseline - 1) : null,
       overheadRatioNobleVrf: stepMs.protocolNoble !== null && stepMs.baseline ? round(stepMs.protocolNoble / stepMs.baseline - 1) : null,
+      overheadRatioNormalPriority: stepMs.protocolNormalPriority !== null && stepMs.baseline ? round(stepMs.protocolNormalPriority / stepMs.baseline - 1) : null,
+      // the median over blocks of each block's protocol/baseline ratio (the blocks run back to back, so slow phases of
+      // a shared machine hit both sides of a pair alike)
+      overheadRatioPairedMedian: times.protocol.length ? round(median(times.protocol.map((p, i) => p / times.baseline[i]! - 1))) : null,
       commitVsSha256: round(median(shaMs) / median(commitMs)),
       commitVsSha256CoreMerkle: round(median(shaMs) / median(coreMs)),
       auditVsTrain: stepMs.baseline ? round(auditMsPerIteration / stepMs.baseline) : null,

@@ -6,6 +6,7 @@
  *   out {type: "error", name, message, stack}     anything the audit (or opening the trace) threw
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { lowerThreadPriority } from "./thread-priority.js";
 import { audit, type AuditResult, type AuditSource } from "./audit.js";
 import type { Dataset } from "./dataset.js";
 import { TraceReader } from "./trace.js";
@@ -27,6 +28,7 @@ export type AuditWorkerMessage = { readonly type: "result"; readonly result: Aud
 
 const d = workerData as AuditWorkerData;
 const port = parentPort!;
+lowerThreadPriority();
 
 let msg: AuditWorkerMessage;
 try {

@@ -7,6 +7,7 @@
  *   out {type: "error", message, stack}
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { lowerThreadPriority } from "./thread-priority.js";
 import { IterationCommitter } from "./commit.js";
 import { bufferLayout } from "./executor.js";
 import { makeJob, type JobSpec } from "./job.js";
@@ -20,6 +21,7 @@ export interface CommitWorkerData {
   readonly traceDir: string | null;
   readonly rollupSize: number;
   readonly firstStep: number;
+  readonly background: boolean;
 }
 
 export interface IterationMessage {
@@ -33,6 +35,7 @@ export interface IterationMessage {
 
 const data = workerData as CommitWorkerData;
 const port = parentPort!;
+if (data.background) lowerThreadPriority();
 const job = makeJob(data.spec, data.nonce);
 const layout = bufferLayout(job.template);
 const views = data.slots.map((sab) => job.template.nodes.map((_, i) => new Float32Array(sab, layout.offsets[i]!, layout.lengths[i]!)));

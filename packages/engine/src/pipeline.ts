@@ -54,6 +54,8 @@ export interface WorkerCommitSinkOptions {
   readonly keep?: boolean;
   /** number of shared slots (default 2) */
   readonly slots?: number;
+  /** run the worker at background priority (default true; thread-priority.ts) */
+  readonly background?: boolean;
 }
 
 type CommittedMessage = {
@@ -90,6 +92,7 @@ export class WorkerCommitSink implements IterationSink {
       traceDir: opts.traceDir ?? null,
       rollupSize: opts.rollupSize ?? 16,
       firstStep: opts.firstStep ?? 0,
+      background: opts.background ?? true,
     };
     this.worker = new Worker(new URL("./commit-worker.ts", import.meta.url), { workerData: wd, execArgv: tsWorkerExecArgv() });
     this.worker.on("message", (m: CommittedMessage | { type: "finished"; manifest: TraceManifest | null } | { type: "error"; message: string; stack?: string }) => {
@@ -181,6 +184,8 @@ export interface WorkerDropoutSourceOptions {
   readonly key: Uint8Array;
   /** BLS evaluator: "mcl-wasm" (default, ADR 0006) or the reference "noble" (for comparisons) */
   readonly evaluator?: "mcl-wasm" | "noble";
+  /** run the worker at background priority (default true; thread-priority.ts) */
+  readonly background?: boolean;
   /** steps requested ahead of the one training (default 4) */
   readonly lookahead?: number;
   /** steps per epoch of the schedule (batchId = step mod stepsPerEpoch) */
@@ -196,7 +201,7 @@ export class WorkerDropoutSource implements DropoutSource {
   private failure: Error | null = null;
 
   constructor(readonly opts: WorkerDropoutSourceOptions) {
-    const wd: SeedWorkerData = { spec: opts.job.spec, nonce: opts.job.nonce, scheme: opts.scheme, key: opts.key, evaluator: opts.evaluator ?? "mcl-wasm" };
+    const wd: SeedWorkerData = { spec: opts.job.spec, nonce: opts.job.nonce, scheme: opts.scheme, key: opts.key, evaluator: opts.evaluator ?? "mcl-wasm", background: opts.background ?? true };
     this.worker = new Worker(new URL("./seed-worker.ts", import.meta.url), { workerData: wd, execArgv: tsWorkerExecArgv() });
     this.worker.on("message", (m: { type: "seeds"; step: number; seeds: DropoutSeed[]; masks: Uint8Array[] } | { type: "error"; step: number; message: string }) => {
       const p = this.pending.get(m.step);

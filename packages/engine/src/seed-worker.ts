@@ -6,6 +6,7 @@
  *   out {type: "error", step, message}
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { lowerThreadPriority } from "./thread-priority.js";
 import { makeJob, type JobSpec } from "./job.js";
 import { BlsSeedProvider, HashSeedProvider, type SeedProvider } from "./seeds.js";
 import { numel } from "./graph.js";
@@ -18,10 +19,12 @@ export interface SeedWorkerData {
   /** BLS secret key (32 bytes) or the insecure scheme's key */
   readonly key: Uint8Array;
   readonly evaluator: "mcl-wasm" | "noble";
+  readonly background: boolean;
 }
 
 const data = workerData as SeedWorkerData;
 const port = parentPort!;
+if (data.background) lowerThreadPriority();
 const job = makeJob(data.spec, data.nonce);
 // (messages posted before the listener below is attached wait in the port's queue)
 const provider: SeedProvider =
