@@ -20,7 +20,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { network } from "hardhat";
 import type { Hex } from "viem";
-import { maskBit, vrfKeygen } from "@refereed/core";
+import { vrfKeygen } from "@refereed/core";
 import {
   BlsSeedProvider,
   CommitSink,
@@ -30,29 +30,16 @@ import {
   loadMnist,
   makeJob,
   makeJobSpec,
-  type MlpConfig,
 } from "@refereed/engine";
-import { ProofBuilder, traceRollupSource, type ElementRef, type StepContext } from "../src/index.js";
+import { ProofBuilder, traceRollupSource, type StepContext } from "../src/index.js";
+import { BENCH_MODEL, BENCH_STEPS, BENCH_TRAIN, stepCases, stepGoal } from "./step-cases.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const outFile = join(root, "bench", "results", "gas.json");
 
-const MODEL: MlpConfig = {
-  sizes: [784, 128, 64, 10],
-  batch: 64,
-  dropout: [
-    { num: 1, den: 5 },
-    { num: 1, den: 5 },
-  ],
-  lr: 0.05,
-  momentum: 0.9,
-};
-const STEPS = 3;
-const TRAIN = 2048;
-
-/** The SPEC's goals (the issue's gas section). */
-const goal = (name: string): number =>
-  name === "step.linear.k784" ? 1_500_000 : name.startsWith("step.dropout") || name === "step.journal" ? 300_000 : 200_000;
+const MODEL = BENCH_MODEL;
+const STEPS = BENCH_STEPS;
+const goal = (name: string): number => stepGoal(name.replace(/^step\./, ""));
 
 class BenchError extends Error {
   constructor(name: string, detail: string) {
@@ -62,7 +49,7 @@ class BenchError extends Error {
 }
 
 // ─────────────────────────────────────────── the trace ───────────────────────────────────────────────────────────
-const { train } = loadMnist(TRAIN);
+const { train } = loadMnist(BENCH_TRAIN);
 const key = vrfKeygen(new Uint8Array(32).fill(7));
 const spec = makeJobSpec({
   model: MODEL,
@@ -82,7 +69,6 @@ try {
   sink.finish();
   const reader = TraceReader.open(dir);
   const b = new ProofBuilder(traceRollupSource(reader, 0, train));
-  const t = b.template;
 
   // ─────────────────────────────────────────── the chain ───────────────────────────────────────────────────────────
   const { viem } = await network.create();
@@ -99,69 +85,21 @@ try {
     for (let i = 2; i < tx.input.length; i += 2) tokens += tx.input.slice(i, i + 2) === "00" ? 1 : 4;
     return { gas: Number(receipt.gasUsed) - 21000, bytes: (tx.input.length - 2) / 2, tokens };
   }
-  const element = (name: string, ref: ElementRef) => send(name, false, b.elementContext(ref), b.elementProof(ref));
-
-  // ─────────────────────────────────────────── elements ────────────────────────────────────────────────────────────
-  const numelOf = (id: number) => t.nodes[id]!.shape.reduce((x, y) => x * y, 1);
-  const chunksOf = (start: number, len: number) => Math.floor((start + len - 1) / 256) - Math.floor(start / 256) + 1;
-  /** The element of a dot-product node whose row openings span the most chunks. */
-  function widestDotElement(id: number): number {
-    const n = t.nodes[id]!;
-    const k = t.nodes[n.inputs[0]!]!.shape[1]!;
-    const rows = n.shape[0]!;
-    const cols = n.shape[1] ?? 1;
-    let best = 0;
-    let bestChunks = -1;
-    for (let m = 0; m < rows; m++) {
-      for (let j = 0; j < cols; j++) {
-        const c = chunksOf(m * k, k) + (n.op === "row_sum" ? 0 : chunksOf(j * k, k));
-        if (c > bestChunks) [best, bestChunks] = [m * cols + j, c];
-        if (n.op === "row_sum") break;
-      }
-    }
-    return best;
-  }
-  function elementsFor(step: number, id: number): number[] {
-    const n = t.nodes[id]!;
-    if (n.op === "linear" || n.op === "matmul_nt" || n.op === "row_sum") return [widestDotElement(id)];
-    const mid = Math.floor(numelOf(id) / 2);
-    if (n.op !== "dropout" && n.op !== "dropout_bwd") return [mid];
-    const d = t.dropout.find((x) => x.layer === n.attrs.layer)!;
-    const y = reader.readIteration(step).journal[d.ordinal]!.y;
-    const dropped = [...Array(numelOf(id)).keys()].find((e) => e >= mid && !maskBit(y, d, e))!;
-    const kept = [...Array(numelOf(id)).keys()].find((e) => e >= mid && maskBit(y, d, e))!;
-    return [dropped, kept];
-  }
-
   const results = new Map<string, { gas: number; bytes: number; tokens: number; where: string }>();
   const record = (name: string, r: { gas: number; bytes: number; tokens: number }, where: string) => {
     const prev = results.get(name);
     if (!prev || r.gas > prev.gas) results.set(name, { ...r, where });
   };
 
-  const mid = 1;
-  const fc1 = t.nodes.find((n) => n.name === "fc1.z")!;
-  const isDot = (op: string) => op === "linear" || op === "matmul_nt" || op === "row_sum";
-  for (const n of t.nodes) {
-    const middle = Math.floor(numelOf(n.id) / 2);
-    if (isDot(n.op)) {
-      // per inner dimension K (the dot rule costs ~240 gas per term in LibTolerance): a middle and the widest element
-      const k = t.nodes[n.inputs[0]!]!.shape[1]!;
-      const e = widestDotElement(n.id);
-      record(`step.${n.op}.k${k}`, await element(n.op, { step: mid, node: n.id, element: e }), `${n.name}[${e}] (widest)`);
-      if (n.id === fc1.id) continue; // the 784-input layer has its own key and goal
-      record(`step.${n.op}`, await element(n.op, { step: mid, node: n.id, element: middle }), `${n.name}[${middle}]`);
-      record(`step.${n.op}.worst`, await element(n.op, { step: mid, node: n.id, element: e }), `${n.name}[${e}] (widest)`);
-      continue;
-    }
-    for (const e of elementsFor(mid, n.id)) record(`step.${n.op}`, await element(n.op, { step: mid, node: n.id, element: e }), `${n.name}[${e}]`);
+  // ─────────────────────────────────────────── the cases (step-cases.ts, shared with bench-game-step-gas.ts) ──────
+  for (const c of stepCases(reader, 0, STEPS)) {
+    const name = c.names[0]!;
+    const r =
+      c.kind === "element"
+        ? await send(name, false, b.elementContext(c.ref), b.elementProof(c.ref))
+        : await send(name, true, b.journalContext(c.step, c.index), b.journalProof(c.step, c.index));
+    for (const n of c.names) record(`step.${n}`, r, c.where);
   }
-  for (const p of t.params) record("step.param.start", await element("param.start", { step: 0, node: p.id, element: 0 }), `${p.name}[0]`);
-  for (const u of t.updateOf) {
-    const n = t.nodes[u]!;
-    record(`step.${n.op}.end`, await element(`${n.op}.end`, { step: STEPS - 1, node: u, element: Math.floor(numelOf(u) / 2) }), `${n.name}[mid]`);
-  }
-  for (let k = 0; k < t.dropout.length; k++) record("step.journal", await send("journal", true, b.journalContext(mid, k), b.journalProof(mid, k)), `journal[${k}]`);
 
   // ─────────────────────────────────────────── report ──────────────────────────────────────────────────────────────
   const names = [...results.keys()].sort();
