@@ -259,6 +259,31 @@ contract RefereedTest is RefereedFixture {
         _solvent();
     }
 
+    /// The credit slot keeps a 1-wei sentinel after a withdrawal (cheaper next credit): it is never paid or counted.
+    function test_credits_afterWithdraw_startFromZeroAgain() public {
+        uint256 a = _job(false);
+        vm.warp(block.timestamp + WINDOW);
+        refereed.finalizeRollup(a << 64);
+        uint256 before = TRAINER.balance;
+        vm.prank(TRAINER);
+        refereed.withdraw();
+        _eq(TRAINER.balance - before, REWARD / 2, "paid the first share, not the sentinel");
+        _eq(refereed.credits(TRAINER), 0, "nothing left to withdraw");
+        vm.expectRevert(abi.encodeWithSelector(Refereed.NothingToWithdraw.selector, TRAINER));
+        vm.prank(TRAINER);
+        refereed.withdraw();
+        refereed.finalizeRollup((a << 64) | 1);
+        _eq(refereed.credits(TRAINER), REWARD / 2 + TB, "the second share and the bond, exactly");
+        before = TRAINER.balance;
+        vm.prank(TRAINER);
+        refereed.withdraw();
+        _eq(TRAINER.balance - before, REWARD / 2 + TB, "paid exactly the credit");
+        _eq(refereed.totalCredits(), 0, "no credit owed");
+        _eq(address(refereed).balance, 0, "the sentinel is not money");
+        _eq(refereed.credits(address(0xDEAD)), 0, "never credited");
+        _solvent();
+    }
+
     function test_keyRegisteredInTheAcceptBlock_isTooFresh() public {
         Refereed.JobParams memory p = _params();
         vm.prank(REQUESTER);
