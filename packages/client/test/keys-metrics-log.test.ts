@@ -83,7 +83,8 @@ test("metrics are served on 127.0.0.1 with the bot prefix, in the Prometheus tex
   assert.equal((await fetch(server.url.replace("/metrics", "/other"))).status, 404);
 });
 
-test("logs are one JSON line per event, with the bot name, the component of child loggers, and errors with stacks", () => {
+/** A stream collecting the lines written to it. */
+function lineSink() {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -91,6 +92,11 @@ test("logs are one JSON line per event, with the bot name, the component of chil
       cb();
     },
   });
+  return { lines, sink };
+}
+
+test("logs are one JSON line per event, with the bot name, the component of child loggers, and errors with stacks", () => {
+  const { lines, sink } = lineSink();
   const log = createLogger({ name: "challenger-1", level: "debug", destination: sink });
   const follower = componentLogger(log, "follower", { chain: 31337 });
   follower.info({ block: 12 }, "delivered logs");
@@ -110,4 +116,29 @@ test("logs are one JSON line per event, with the bot name, the component of chil
   const err = c!.err as { message: string; stack: string };
   assert.match(err.message, /rpc down/);
   assert.match(err.stack, /ECONNREFUSED|rpc down/);
+});
+
+test("an error in a log line keeps its type, message, stack, own fields and cause, without ABIs and with long text clipped", () => {
+  const { lines, sink } = lineSink();
+  const log = createLogger({ name: "t", destination: sink });
+  class FakeViemError extends Error {
+    readonly shortMessage = "The contract function \"step\" reverted.";
+    readonly abi = Array.from({ length: 200 }, (_, i) => ({ type: "function", name: `f${i}`, inputs: [] }));
+    readonly args = [1n, "0x" + "ab".repeat(5000)];
+    readonly errorName = "ClockExpired";
+  }
+  const e = new FakeViemError("x".repeat(10_000), { cause: new Error("inner") });
+  log.error({ err: e }, "walk failed");
+  assert.equal(lines.length, 1);
+  assert.ok(lines[0]!.length < 12_000, `a ${lines[0]!.length}-char line`);
+  const err = (JSON.parse(lines[0]!) as { err: Record<string, unknown> }).err;
+  assert.equal(err.type, "FakeViemError");
+  assert.equal(err.errorName, "ClockExpired");
+  assert.equal(err.shortMessage, "The contract function \"step\" reverted.");
+  assert.equal(err.abi, undefined, "no ABI");
+  assert.match(String(err.message), /… \(\d+ chars\)$/);
+  assert.match(JSON.stringify(err.args), /chars/);
+  assert.match(String(err.stack), /\n    at /, "the frames are kept");
+  assert.ok(String(err.stack).length < 6_000);
+  assert.equal((err.cause as { message: string }).message, "inner");
 });
