@@ -8,23 +8,16 @@
  *   verifier, opens a game and walks it to the step in one multicall; the trainer is slashed, the job is dead, the
  *   challenger withdraws its bond and the trainer's.
  */
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runTrainer, GameStatus, JobStatus, RollupStatus, type TrainerHandle } from "@refereed/trainer";
 import { runChallenger, type ChallengerHandle } from "../src/index.js";
-import { AWARD, REWARD, TERMS, freePort, makeSpec, startChain, tempDir, testLogger, until, type Chain } from "../../trainer/test/fixtures.js";
+import { AWARD, REWARD, TERMS, freePort, makeSpec, testLogger, until, type Chain, useChain, type JobStateTuple } from "../../trainer/test/fixtures.js";
 
 let chain: Chain;
-const tmp = tempDir("bots");
-before(async () => {
-  chain = await startChain(tmp.dir);
-});
-after(async () => {
-  await chain?.stop();
-  tmp.cleanup();
-});
+const tmp = useChain("bots", (c) => (chain = c));
 
 const FAST = { confirmations: 1, pollIntervalMs: 100, tickMs: 150, txTimeoutMs: 30_000 } as const;
 
@@ -61,7 +54,6 @@ async function startBots(opts: { label: string; attack?: "none" | "activation-ta
   return { jobId, trainer, challenger, trainerAcct, challengerAcct };
 }
 
-type JobStateTuple = readonly [number, `0x${string}`, bigint, bigint, bigint, boolean, `0x${string}`, `0x${string}`];
 
 describe("trainer and challenger daemons on a hardhat node", () => {
   it("an honest trainer's rollups are audited clean (full and sampled), finalize after the window, and it is paid", async () => {

@@ -9,14 +9,13 @@
  * the cheat, wins the game, and the money is exactly right — its bond back plus the trainer's bond, withdrawn, less
  * only gas; the requester refunded the whole reward (and the rest of the bond); the contract holding exactly what it still owes.
  */
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
-import { bytesToHex, type Address } from "viem";
-import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { bytesToHex } from "viem";
 import { GameStatus, JobStatus, RollupStatus } from "@refereed/trainer";
-import { AWARD, BOND_REST, REWARD, TERMS, freePort, makeSpec, startChain, tempDir, transactionsFrom, until, type Chain } from "../../trainer/test/fixtures.js";
+import { AWARD, BOND_REST, REWARD, TERMS, freePort, makeSpec, transactionsFrom, until, type Chain, useChain, type JobStateTuple, FUNDED } from "../../trainer/test/fixtures.js";
 import { killAllBots, startBot, writeConfig, type BotProcess } from "../../trainer/test/procs.js";
 
 const OUTAGE_MS = 4000;
@@ -24,16 +23,10 @@ const POLL_MS = 100;
 const TICK_MS = 300;
 
 let chain: Chain;
-const tmp = tempDir("outage");
 const proxies: Proxy[] = [];
-before(async () => {
-  chain = await startChain(tmp.dir);
-});
-after(async () => {
+const tmp = useChain("outage", (c) => (chain = c), async () => {
   killAllBots();
   for (const p of proxies) await p.close();
-  await chain?.stop();
-  tmp.cleanup();
 });
 
 interface Proxy {
@@ -116,7 +109,6 @@ async function tcpProxy(target: number): Promise<Proxy> {
   };
 }
 
-type JobStateTuple = readonly [number, Address, bigint, bigint, bigint, boolean, `0x${string}`, `0x${string}`];
 
 /**
  * Cuts the proxy for OUTAGE_MS, and on until `endWhen()` holds (at most `maxMs`); `during` runs once it is cut. The
@@ -143,11 +135,9 @@ describe("the RPC endpoint goes away and comes back (bots as processes behind a 
     const traceProxy = await tcpProxy(traceServerPort);
     proxies.push(traceProxy);
     const requester = await chain.account();
-    const funded = 100n * 10n ** 18n;
-    const [trainerKey, challengerKey] = [generatePrivateKey(), generatePrivateKey()];
-    const trainer = privateKeyToAccount(trainerKey).address;
-    const challenger = privateKeyToAccount(challengerKey).address;
-    for (const a of [trainer, challenger]) await chain.node.rpc("hardhat_setBalance", [a, `0x${funded.toString(16)}`]);
+    const [t, c] = [await chain.keyedAccount(), await chain.keyedAccount()];
+    const [trainerKey, challengerKey] = [t.privateKey, c.privateKey];
+    const [trainer, challenger] = [t.account.address, c.account.address];
     const vrfSeed = new Uint8Array(32).fill(51);
     const spec = makeSpec(vrfSeed, 3, 51);
     const jobId = await chain.createJob(requester, spec);
@@ -223,7 +213,7 @@ describe("the RPC endpoint goes away and comes back (bots as processes behind a 
     assert.equal(sent.filter((t) => t.functionName === "openGame").length, 1, "one game, one bond");
     assert.equal(sent.filter((t) => t.functionName === "withdraw").length, 1);
     const fees = sent.reduce((s, t) => s + t.fee, 0n);
-    assert.equal(await chain.publicClient.getBalance({ address: challenger }), funded - fees + AWARD, "its bond back and half the trainer's, less gas");
+    assert.equal(await chain.publicClient.getBalance({ address: challenger }), FUNDED - fees + AWARD, "its bond back and half the trainer's, less gas");
     assert.equal(await chain.read<bigint>("credits", [challenger]), 0n);
     assert.equal(await chain.read<bigint>("credits", [trainer]), 0n, "the trainer earned nothing");
     assert.equal(await chain.withdrawn(trainer), 0n);

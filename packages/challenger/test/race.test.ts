@@ -10,38 +10,29 @@
  * award of the trainer's bond, to A, each challenger's balance to the wei (less only its gas), both withdrawals, and
  * the contract holding exactly what it still owes.
  */
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { bytesToHex, type Address } from "viem";
-import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { loadArtifact } from "@refereed/client";
 import { GameStatus, JobStatus, RollupStatus } from "@refereed/trainer";
-import { AWARD, BOND_REST, REWARD, TERMS, freePort, makeSpec, startChain, tempDir, transactionsFrom, until, type Chain } from "../../trainer/test/fixtures.js";
+import { AWARD, BOND_REST, REWARD, TERMS, freePort, makeSpec, transactionsFrom, until, type Chain, useChain, type JobStateTuple, FUNDED } from "../../trainer/test/fixtures.js";
 import { killAllBots, startBot, writeConfig, type BotProcess, type LogLine } from "../../trainer/test/procs.js";
 
 let chain: Chain;
-const tmp = tempDir("race");
-before(async () => {
-  chain = await startChain(tmp.dir);
-});
-after(async () => {
+const tmp = useChain("race", (c) => (chain = c), async (c) => {
   killAllBots();
-  await chain?.node.rpc("evm_setAutomine", [true]).catch(() => undefined);
-  await chain?.stop();
-  tmp.cleanup();
+  await c.node.rpc("evm_setAutomine", [true]).catch(() => undefined);
 });
 
-type JobStateTuple = readonly [number, Address, bigint, bigint, bigint, boolean, `0x${string}`, `0x${string}`];
 const CREDIT_REASON_TRAINER_BOND_AWARDED = 3;
 
 describe("two challenger processes race for one cheating rollup", () => {
   it("both open in one block and win; the trainer is slashed once and its bond goes to the earliest game", async () => {
     const requester = await chain.account();
-    const funded = 100n * 10n ** 18n;
-    const keys = { trainer: generatePrivateKey(), a: generatePrivateKey(), b: generatePrivateKey() };
-    const addr = { trainer: privateKeyToAccount(keys.trainer).address, a: privateKeyToAccount(keys.a).address, b: privateKeyToAccount(keys.b).address };
-    for (const a of Object.values(addr)) await chain.node.rpc("hardhat_setBalance", [a, `0x${funded.toString(16)}`]);
+    const accounts = { trainer: await chain.keyedAccount(), a: await chain.keyedAccount(), b: await chain.keyedAccount() };
+    const keys = { trainer: accounts.trainer.privateKey, a: accounts.a.privateKey, b: accounts.b.privateKey };
+    const addr = { trainer: accounts.trainer.account.address, a: accounts.a.account.address, b: accounts.b.account.address };
     const vrfSeed = new Uint8Array(32).fill(61);
     const spec = makeSpec(vrfSeed, 3, 61);
     const jobId = await chain.createJob(requester, spec);
@@ -122,7 +113,7 @@ describe("two challenger processes race for one cheating rollup", () => {
       // each is credited once, when its game ends (A: its bond and the trainer's, as no game is open any more)
       assert.equal(sent.filter((t) => t.functionName === "withdraw").length, 1, `${who}: one withdrawal`);
       const fees = sent.reduce((s, t) => s + t.fee, 0n);
-      assert.equal(await chain.publicClient.getBalance({ address: addr[who] }), funded - fees + owed[who] - TERMS.challengerBond, `${who}: bond back${who === "a" ? " and the trainer's" : ""}, less gas`);
+      assert.equal(await chain.publicClient.getBalance({ address: addr[who] }), FUNDED - fees + owed[who] - TERMS.challengerBond, `${who}: bond back${who === "a" ? " and the trainer's" : ""}, less gas`);
       assert.equal(await chain.read<bigint>("credits", [addr[who]]), 0n);
     }
     assert.equal(await chain.read<bigint>("credits", [addr.trainer]), 0n);

@@ -5,24 +5,15 @@
  * (`maxCallsPerTx: 1`: one move per transaction) so that the kill lands between moves. Also checks the metrics
  * endpoint of the process and its graceful stop on SIGTERM.
  */
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { runTrainer, GameStatus, type TrainerHandle } from "@refereed/trainer";
-import { AWARD, TERMS, freePort, makeSpec, startChain, tempDir, testLogger, until, type Chain } from "../../trainer/test/fixtures.js";
+import { AWARD, TERMS, freePort, makeSpec, testLogger, until, type Chain, useChain } from "../../trainer/test/fixtures.js";
 import { killAllBots, startBot, writeConfig } from "../../trainer/test/procs.js";
 
 let chain: Chain;
-const tmp = tempDir("restart");
-before(async () => {
-  chain = await startChain(tmp.dir);
-});
-after(async () => {
-  killAllBots();
-  await chain?.stop();
-  tmp.cleanup();
-});
+const tmp = useChain("restart", (c) => (chain = c), killAllBots);
 
 describe("challenger process: kill -9 mid-game and restart", () => {
   it("resumes its game, wins, and pays one bond", async () => {
@@ -30,9 +21,7 @@ describe("challenger process: kill -9 mid-game and restart", () => {
     try {
       const requester = await chain.account();
       const trainerAcct = await chain.account();
-      const key = generatePrivateKey();
-      const challenger = privateKeyToAccount(key);
-      await chain.node.rpc("hardhat_setBalance", [challenger.address, "0x56bc75e2d63100000"]);
+      const { privateKey: key, account: challenger } = await chain.keyedAccount();
       const vrfSeed = new Uint8Array(32).fill(31);
       const spec = makeSpec(vrfSeed, 3, 31);
       const jobId = await chain.createJob(requester, spec);

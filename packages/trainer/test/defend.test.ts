@@ -5,7 +5,7 @@
  * The trainer answers every move from its trace before its clock runs out and wins every game with the one-step proof
  * (full OneStepVerifier); it is credited the challenger's bonds, withdraws them, and its rollup still finalizes.
  */
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createWalletClient, http, parseEventLogs, type LocalAccount } from "viem";
@@ -25,19 +25,11 @@ import {
   type Target,
   type TrainerHandle,
 } from "../src/index.js";
-import { REWARD, TERMS, TRAIN_EXAMPLES, freePort, makeSpec, startChain, tempDir, testLogger, until, type Chain } from "./fixtures.js";
+import { REWARD, TERMS, TRAIN_EXAMPLES, freePort, makeSpec, testLogger, until, type Chain, useChain, type JobStateTuple } from "./fixtures.js";
 
 let chain: Chain;
-const tmp = tempDir("defend");
-before(async () => {
-  chain = await startChain(tmp.dir);
-});
-after(async () => {
-  await chain?.stop();
-  tmp.cleanup();
-});
+const tmp = useChain("defend", (c) => (chain = c));
 
-type JobStateTuple = readonly [number, `0x${string}`, bigint, bigint, bigint, boolean, `0x${string}`, `0x${string}`];
 
 describe("the trainer daemon defends an honest rollup", () => {
   it("wins every game a challenger opens and plays interactively, then finalizes and is paid", async () => {

@@ -4,6 +4,7 @@
  * batch 8, 64 training digits) created by a requester, and polling helpers. Time is advanced with evm_increaseTime +
  * evm_mine, as on a dev chain.
  */
+import { after, before } from "node:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -34,6 +35,12 @@ export const REWARD = parseEther("0.9");
 export const AWARD = trainerBondAward(TERMS.trainerBond);
 export const BOND_REST = TERMS.trainerBond - AWARD;
 
+/** What `Chain.account` and `Chain.keyedAccount` fund every account with. */
+export const FUNDED = parseEther("100");
+
+/** Refereed's `jobState` view as viem returns it. */
+export type JobStateTuple = readonly [number, Address, bigint, bigint, bigint, boolean, Hex, Hex];
+
 export function tempDir(label: string): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), `refereed-${label}-`));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
@@ -60,6 +67,8 @@ export interface Chain {
   readonly publicClient: PublicClient;
   /** a fresh funded account */
   account(): Promise<LocalAccount>;
+  /** a fresh funded account with its private key (for a bot's config) */
+  keyedAccount(): Promise<{ readonly privateKey: Hex; readonly account: LocalAccount }>;
   /** creates a job for `spec` from `requester`; returns its id */
   createJob(requester: LocalAccount, spec: JobSpec, terms?: JobTerms, reward?: bigint): Promise<bigint>;
   /** advances chain time by `seconds` and mines a block */
@@ -76,12 +85,13 @@ export async function startChain(root: string): Promise<Chain> {
   const publicClient = createPublicClient({ transport: http(url, { retryCount: 0 }), cacheTime: 0, pollingInterval: 50 }) as PublicClient;
   const chainId = await publicClient.getChainId();
   const chain = { id: chainId, name: "hardhat", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [url] } } } as const;
-  const fund = async (a: Address) => node.rpc("hardhat_setBalance", [a, `0x${parseEther("100").toString(16)}`]);
-  const account = async (): Promise<LocalAccount> => {
-    const a = privateKeyToAccount(generatePrivateKey());
-    await fund(a.address);
-    return a;
+  const keyedAccount = async () => {
+    const privateKey = generatePrivateKey();
+    const account = privateKeyToAccount(privateKey);
+    await node.rpc("hardhat_setBalance", [account.address, `0x${FUNDED.toString(16)}`]);
+    return { privateKey, account };
   };
+  const account = async (): Promise<LocalAccount> => (await keyedAccount()).account;
   const deployer = await account();
   const { deployment } = await deployProtocol({ network: "e2e", rpcUrl: url, account: deployer, root, log: () => {} });
   const refereed = { address: deployment.contracts.Refereed.address, abi: loadArtifact("Refereed").abi };
@@ -91,6 +101,7 @@ export async function startChain(root: string): Promise<Chain> {
     deployment,
     publicClient,
     account,
+    keyedAccount,
     async createJob(requester, spec, terms = TERMS, reward = REWARD) {
       const wallet = createWalletClient({ account: requester, chain, transport: http(url) });
       const hash = await wallet.writeContract({ ...refereed, functionName: "createJob", args: [jobParamsForSpec(spec, terms)], value: reward });
@@ -109,6 +120,25 @@ export async function startChain(root: string): Promise<Chain> {
     },
     stop: () => node.stop(),
   };
+}
+
+/**
+ * A `hardhat node` with the protocol for the tests of one file, in a temporary directory: started before them, stopped
+ * (after `beforeStop`) and removed after them. `set` receives the chain once it is up.
+ */
+export function useChain(label: string, set: (c: Chain) => void, beforeStop?: (c: Chain) => Promise<void> | void): { readonly dir: string } {
+  const tmp = tempDir(label);
+  let chain: Chain | undefined;
+  before(async () => {
+    chain = await startChain(tmp.dir);
+    set(chain);
+  });
+  after(async () => {
+    if (chain) await beforeStop?.(chain);
+    await chain?.stop();
+    tmp.cleanup();
+  });
+  return { dir: tmp.dir };
 }
 
 /** Polls `fn` until it returns a truthy value (or throws after `timeoutMs`, naming `what`). */

@@ -7,11 +7,10 @@
  * registration, acceptance or submission), answers the pending move, wins the game with the one-step proof (the
  * challenger's bond comes to it), finalizes both rollups after the window and withdraws each credit exactly once.
  */
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { bytesToHex, createWalletClient, http, parseEventLogs, type LocalAccount } from "viem";
-import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { loadArtifact } from "@refereed/client";
 import { TraceReader, loadMnist } from "@refereed/engine";
 import {
@@ -27,30 +26,18 @@ import {
   sideToMove,
   type Target,
 } from "../src/index.js";
-import { REWARD, TERMS, TRAIN_EXAMPLES, freePort, makeSpec, startChain, tempDir, transactionsFrom, until, type Chain } from "./fixtures.js";
+import { REWARD, TERMS, TRAIN_EXAMPLES, freePort, makeSpec, transactionsFrom, until, type Chain, useChain, type JobStateTuple, FUNDED } from "./fixtures.js";
 import { killAllBots, startBot, writeConfig } from "./procs.js";
 
 let chain: Chain;
-const tmp = tempDir("trainer-restart");
-before(async () => {
-  chain = await startChain(tmp.dir);
-});
-after(async () => {
-  killAllBots();
-  await chain?.stop();
-  tmp.cleanup();
-});
+const tmp = useChain("trainer-restart", (c) => (chain = c), killAllBots);
 
-type JobStateTuple = readonly [number, `0x${string}`, bigint, bigint, bigint, boolean, `0x${string}`, `0x${string}`];
 
 describe("trainer process: kill -9 mid-game and restart", () => {
   it("resumes, defends and wins the game, finalizes its rollups and withdraws each credit once", async () => {
     const requester = await chain.account();
     const rogue: LocalAccount = await chain.account();
-    const key = generatePrivateKey();
-    const trainer = privateKeyToAccount(key);
-    const funded = 100n * 10n ** 18n;
-    await chain.node.rpc("hardhat_setBalance", [trainer.address, `0x${funded.toString(16)}`]);
+    const { privateKey: key, account: trainer } = await chain.keyedAccount();
     const vrfSeed = new Uint8Array(32).fill(41);
     const spec = makeSpec(vrfSeed, 6, 41);
     const jobId = await chain.createJob(requester, spec);
@@ -157,7 +144,7 @@ describe("trainer process: kill -9 mid-game and restart", () => {
       );
       assert.deepEqual(withdrawals, [TERMS.challengerBond, REWARD + TERMS.trainerBond]);
       const fees = sent.reduce((s, t) => s + t.fee, 0n);
-      assert.equal(await chain.publicClient.getBalance({ address: trainer.address }), funded - fees + TERMS.challengerBond + REWARD, "bond back, reward and the rogue's bond, less gas");
+      assert.equal(await chain.publicClient.getBalance({ address: trainer.address }), FUNDED - fees + TERMS.challengerBond + REWARD, "bond back, reward and the rogue's bond, less gas");
       const refereedBalance = await chain.publicClient.getBalance({ address: contracts.refereed.address });
       assert.equal(refereedBalance, await chain.read<bigint>("totalOwed"));
       assert.equal(refereedBalance, 0n, "nothing left owed");
