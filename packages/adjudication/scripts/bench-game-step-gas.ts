@@ -28,8 +28,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { network } from "hardhat";
 import { parseEther, parseEventLogs, type Hex, type PublicClient } from "viem";
-import { fromHex, toHex, vrfKeygen } from "@refereed/core";
-import { TraceReader, datasetRoot, loadMnist, makeJob, makeJobSpec } from "@refereed/engine";
+import { fromHex, toHex } from "@refereed/core";
+import { TraceReader, makeJob } from "@refereed/engine";
 import { rollupTraceName, trainRollup } from "@refereed/trainer";
 import {
   GameStatus,
@@ -47,7 +47,7 @@ import {
   type ProtocolContracts,
   type Target,
 } from "@refereed/trainer/shared";
-import { BENCH_MODEL, BENCH_STEPS, BENCH_TRAIN, stepCases, stepGoal, type StepCase } from "./step-cases.js";
+import { BENCH_MODEL, BENCH_STEPS, benchJob, stepCases, stepGoal, type StepCase } from "./step-cases.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const outFile = join(root, "bench", "results", "gas.json");
@@ -80,17 +80,7 @@ class BenchError extends Error {
 }
 
 const started = Date.now();
-const { train } = loadMnist(BENCH_TRAIN);
-const key = vrfKeygen(new Uint8Array(32).fill(7));
-const spec = makeJobSpec({
-  model: BENCH_MODEL,
-  datasetRoot: datasetRoot(train),
-  trainExamples: train.n,
-  steps: BENCH_STEPS,
-  initSeed: new Uint8Array(32).fill(1),
-  vrfKey: key.pk,
-  seedScheme: "bls12-381",
-});
+const { train, key, spec } = benchJob();
 const dir = mkdtempSync(join(tmpdir(), "refereed-game-step-gas-"));
 try {
   // ─────────────────────────────────────────── the protocol ──────────────────────────────────────────────────────────

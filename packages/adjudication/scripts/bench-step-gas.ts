@@ -20,19 +20,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { network } from "hardhat";
 import type { Hex } from "viem";
-import { vrfKeygen } from "@refereed/core";
-import {
-  BlsSeedProvider,
-  CommitSink,
-  TraceReader,
-  Trainer,
-  datasetRoot,
-  loadMnist,
-  makeJob,
-  makeJobSpec,
-} from "@refereed/engine";
 import { ProofBuilder, traceRollupSource, type StepContext } from "../src/index.js";
-import { BENCH_MODEL, BENCH_STEPS, BENCH_TRAIN, stepCases, stepGoal } from "./step-cases.js";
+import { BENCH_MODEL, BENCH_STEPS, benchJob, stepCases, stepGoal, trainBenchTrace } from "./step-cases.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const outFile = join(root, "bench", "results", "gas.json");
@@ -49,26 +38,11 @@ class BenchError extends Error {
 }
 
 // ─────────────────────────────────────────── the trace ───────────────────────────────────────────────────────────
-const { train } = loadMnist(BENCH_TRAIN);
-const key = vrfKeygen(new Uint8Array(32).fill(7));
-const spec = makeJobSpec({
-  model: MODEL,
-  datasetRoot: datasetRoot(train),
-  trainExamples: train.n,
-  steps: STEPS,
-  initSeed: new Uint8Array(32).fill(1),
-  vrfKey: key.pk,
-  seedScheme: "bls12-381",
-});
-const job = makeJob(spec, new Uint8Array(32).fill(0x5a));
+const bench = benchJob();
 const dir = mkdtempSync(join(tmpdir(), "refereed-step-gas-"));
 try {
-  const sink = new CommitSink({ job, traceDir: dir, rollupSize: STEPS });
-  const trainer = new Trainer({ job, data: train, seeds: new BlsSeedProvider(key.sk), sink });
-  for (let s = 0; s < STEPS; s++) await trainer.runStep();
-  sink.finish();
-  const reader = TraceReader.open(dir);
-  const b = new ProofBuilder(traceRollupSource(reader, 0, train));
+  const reader = await trainBenchTrace(bench, dir);
+  const b = new ProofBuilder(traceRollupSource(reader, 0, bench.train));
 
   // ─────────────────────────────────────────── the chain ───────────────────────────────────────────────────────────
   const { viem } = await network.create();

@@ -19,13 +19,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { network } from "hardhat";
 import type { Hex } from "viem";
-import { vrfKeygen } from "@refereed/core";
-import { BlsSeedProvider, CommitSink, TraceReader, Trainer, datasetRoot, loadMnist, makeJob, makeJobSpec, type MlpConfig } from "@refereed/engine";
 import { ProofBuilder, traceRollupSource, type StepContext } from "../src/index.js";
+import { BENCH_STEPS as STEPS, benchJob, trainBenchTrace } from "./step-cases.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-const MODEL: MlpConfig = { sizes: [784, 128, 64, 10], batch: 64, dropout: [{ num: 1, den: 5 }, { num: 1, den: 5 }], lr: 0.05, momentum: 0.9 };
-const STEPS = 3;
 
 const args = process.argv.slice(2);
 const topAt = args.indexOf("--top");
@@ -118,18 +115,11 @@ function selfGas(steps: Step[]): Map<string, number> {
 }
 
 // ─────────────────────────────────────────── the trace and the chain ─────────────────────────────────────────────
-const { train } = loadMnist(2048);
-const key = vrfKeygen(new Uint8Array(32).fill(7));
-const spec = makeJobSpec({ model: MODEL, datasetRoot: datasetRoot(train), trainExamples: train.n, steps: STEPS, initSeed: new Uint8Array(32).fill(1), vrfKey: key.pk, seedScheme: "bls12-381" });
-const job = makeJob(spec, new Uint8Array(32).fill(0x5a));
+const bench = benchJob();
 const dir = mkdtempSync(join(tmpdir(), "refereed-step-prof-"));
 try {
-  const sink = new CommitSink({ job, traceDir: dir, rollupSize: STEPS });
-  const trainer = new Trainer({ job, data: train, seeds: new BlsSeedProvider(key.sk), sink });
-  for (let s = 0; s < STEPS; s++) await trainer.runStep();
-  sink.finish();
-  const reader = TraceReader.open(dir);
-  const b = new ProofBuilder(traceRollupSource(reader, 0, train));
+  const reader = await trainBenchTrace(bench, dir);
+  const b = new ProofBuilder(traceRollupSource(reader, 0, bench.train));
   const t = b.template;
   const { viem } = await network.create();
   const publicClient = await viem.getPublicClient();

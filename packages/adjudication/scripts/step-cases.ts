@@ -14,8 +14,8 @@
  *
  * A benchmark records, under each name, the largest figure over the cases that carry it.
  */
-import { maskBit } from "@refereed/core";
-import type { GraphTemplate, MlpConfig, TraceReader } from "@refereed/engine";
+import { maskBit, vrfKeygen } from "@refereed/core";
+import { BlsSeedProvider, CommitSink, TraceReader, Trainer, datasetRoot, loadMnist, makeJob, makeJobSpec, type GraphTemplate, type MlpConfig } from "@refereed/engine";
 import type { ElementRef } from "../src/index.js";
 
 /** The model, rollup and training set both benchmarks train (784-128-64-10, batch 64, momentum, dropout 1/5). */
@@ -33,6 +33,32 @@ export const BENCH_MODEL: MlpConfig = {
 export const BENCH_STEPS = 3;
 /** MNIST training examples */
 export const BENCH_TRAIN = 2048;
+
+/** The MNIST prefix, the trainer's BLS key and the job spec all gas benchmarks of the one-step use. */
+export function benchJob() {
+  const { train } = loadMnist(BENCH_TRAIN);
+  const key = vrfKeygen(new Uint8Array(32).fill(7));
+  const spec = makeJobSpec({
+    model: BENCH_MODEL,
+    datasetRoot: datasetRoot(train),
+    trainExamples: train.n,
+    steps: BENCH_STEPS,
+    initSeed: new Uint8Array(32).fill(1),
+    vrfKey: key.pk,
+    seedScheme: "bls12-381",
+  });
+  return { train, key, spec };
+}
+
+/** Trains the bench job (with a fixed nonce: no chain) into one rollup's trace at `dir`. */
+export async function trainBenchTrace(b: ReturnType<typeof benchJob>, dir: string): Promise<TraceReader> {
+  const job = makeJob(b.spec, new Uint8Array(32).fill(0x5a));
+  const sink = new CommitSink({ job, traceDir: dir, rollupSize: BENCH_STEPS });
+  const trainer = new Trainer({ job, data: b.train, seeds: new BlsSeedProvider(b.key.sk), sink });
+  for (let s = 0; s < BENCH_STEPS; s++) await trainer.runStep();
+  sink.finish();
+  return TraceReader.open(dir);
+}
 
 /** The gas goals of the issue for `step.<name>`: 1.5M for the 784-input layer, 300k for dropout and the journal, 200k else. */
 export const stepGoal = (name: string): number =>
