@@ -186,6 +186,8 @@ describe("LibHarness (Solidity) agrees with the shared vectors", () => {
           const [ok, bits] = await h.read.verifyElement([tv.root, len, BigInt(o.element), o.chunkData, o.siblings]);
           assert.equal(ok, true, `element ${o.element}`);
           assert.equal(bits, tv.bits[o.element]);
+          // the calldata twin (what the verifier runs) on the same vector
+          assert.deepEqual(await h.read.verifyElementCalldata([tv.root, len, BigInt(o.element), o.chunkData, o.siblings]), [true, tv.bits[o.element]]);
           // a chunk one element short is refused by its length, before hashing
           if (fromHex(o.chunkData).length > 4 && o.element % 256 < fromHex(o.chunkData).length / 4 - 1) {
             await assert.rejects(
@@ -198,12 +200,14 @@ describe("LibHarness (Solidity) agrees with the shared vectors", () => {
           tampered[(o.element % 256) * 4]! ^= 1;
           const [okT] = await h.read.verifyElement([tv.root, len, BigInt(o.element), toHex(tampered), o.siblings]);
           assert.equal(okT, false);
+          assert.equal((await h.read.verifyElementCalldata([tv.root, len, BigInt(o.element), toHex(tampered), o.siblings]))[0], false);
         }
         await assert.rejects(h.read.verifyElement([tv.root, len, len, "0x", []]), /TensorElementOutOfRange/);
         for (const r of tv.ranges) {
           assert.equal(r.firstChunk, Math.floor(r.start / 256));
           const ok = await h.read.verifyElementRange([tv.root, len, BigInt(r.start), BigInt(r.end), r.chunks, r.siblings]);
           assert.equal(ok, true, `range [${r.start}, ${r.end})`);
+          assert.equal(await h.read.verifyElementRangeCalldata([tv.root, len, BigInt(r.start), BigInt(r.end), r.chunks, r.siblings]), true, `range [${r.start}, ${r.end}) from calldata`);
           for (let e = r.start; e < r.end; e += 97) {
             const ch = r.chunks[Math.floor(e / 256) - r.firstChunk]!;
             assert.equal(await h.read.elementAt([ch, BigInt(e % 256)]), tv.bits[e]);
