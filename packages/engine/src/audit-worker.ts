@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { lowerThreadPriority } from "./thread-priority.js";
-import { audit, type AuditResult, type AuditSource } from "./audit.js";
+import { audit, traceSource, type AuditResult, type AuditSource } from "./audit.js";
 import type { Dataset } from "./dataset.js";
 import { TraceReader } from "./trace.js";
 
@@ -32,13 +32,8 @@ lowerThreadPriority();
 
 let msg: AuditWorkerMessage;
 try {
-  const reader = TraceReader.open(d.traceDir);
-  const src: AuditSource = {
-    job: reader.job,
-    firstStep: d.firstStep ?? reader.manifest.firstStep,
-    count: d.count ?? reader.manifest.iterations.length,
-    iteration: (s) => (d.verifyRoots ? reader.verifyIteration(s) : reader.readIteration(s)),
-  };
+  const own = traceSource(TraceReader.open(d.traceDir), { verifyRoots: d.verifyRoots });
+  const src: AuditSource = { ...own, firstStep: d.firstStep ?? own.firstStep, count: d.count ?? own.count };
   const result = audit(src, { data: d.data, ...(d.steps ? { steps: d.steps } : {}), datasetChecked: d.datasetChecked });
   msg = { type: "result", result };
 } catch (err) {
