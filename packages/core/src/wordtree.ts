@@ -10,6 +10,7 @@
  * committed chunk; the depth is fixed, so a leaf can never be confused with an inner node.
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
+import { equalBytes } from "./bytes.js";
 import { CHUNK_BYTES, CHUNK_ELEMS } from "./merkle.js";
 
 /** Levels of the word tree (32 words of 32 bytes = one 1 KiB chunk). */
@@ -81,7 +82,7 @@ export function openElementWord(root: Uint8Array, offset: number, opening: Uint8
     const s = opening.subarray(WORD_BYTES * (d + 1), WORD_BYTES * (d + 2));
     h = i & 1 ? parent(s, h) : parent(h, s);
   }
-  for (let k = 0; k < 32; k++) if (h[k] !== root[k]) return null;
+  if (!equalBytes(h, root)) return null;
   // float32 elements are little-endian in chunks (SPEC §1)
   return new DataView(opening.buffer, opening.byteOffset).getUint32(4 * (offset & 7), true);
 }

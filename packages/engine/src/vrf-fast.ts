@@ -11,7 +11,7 @@
  * and on random inputs. See docs/adr/0006-accelerated-vrf-evaluation.md.
  */
 import mcl from "mcl-wasm";
-import { VRF_DST, secretKeyScalar, sha256, vrfEval, type VrfOutput } from "@refereed/core";
+import { VRF_DST, equalBytes, fromHex, secretKeyScalar, sha256, vrfEval, type VrfOutput } from "@refereed/core";
 
 /** Evaluates the VRF of one secret key. */
 export interface VrfEvaluator {
@@ -129,7 +129,7 @@ function encodeAffine(s: string): Uint8Array {
 function put(hex: string, out: Uint8Array, off: number): void {
   const h = hex.padStart(96, "0");
   if (h.length !== 96) throw new FastVrfMismatchError("mcl coordinate wider than 48 bytes");
-  for (let i = 0; i < 48; i++) out[off + i] = parseInt(h.slice(2 * i, 2 * i + 2), 16);
+  out.set(fromHex(h, 48, "mcl coordinate"), off);
 }
 
 /**
@@ -140,15 +140,9 @@ export async function fastVrfEvaluator(sk: Uint8Array): Promise<VrfEvaluator> {
   const e = new MclVrfEvaluator(await loadMcl(), sk);
   const want = vrfEval(sk, SELF_CHECK_X).pi;
   const got = e.eval(SELF_CHECK_X).pi;
-  if (!bytesEqual(want, got)) {
+  if (!equalBytes(want, got)) {
     e.dispose();
     throw new FastVrfMismatchError("mcl-wasm and the reference VRF disagree on the self-check input");
   }
   return e;
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
