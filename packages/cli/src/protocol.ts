@@ -284,7 +284,7 @@ async function cmdJobAbandon(args: string[], io: Io): Promise<number> {
   const account = await resolveAccount(network, v.keystore as string | undefined);
   const { hash, receipt } = await sendRefereed(conn, network, account, `abandoning job ${jobId}`, "abandonJob", [jobId]);
   const credited = (parseEventLogs({ abi: conn.refereed.abi, logs: receipt.logs, eventName: "Credited" }) as unknown as { args: { amount: bigint } }[]).reduce((a, e) => a + e.args.amount, 0n);
-  io.out(`job ${jobId} abandoned (tx ${hash}): the requester was credited ${formatEther(credited)} ETH (unearned reward + the trainer's bond); 'withdraw' pays it`);
+  io.out(`job ${jobId} abandoned (tx ${hash}): the requester was credited ${formatEther(credited)} ETH (unearned reward + the trainer's bond), paid to it by Refereed.withdraw()`);
   return 0;
 }
 
