@@ -5,6 +5,7 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
 import {LibMerkle} from "./lib/LibMerkle.sol";
 import {LibWordTree} from "./lib/LibWordTree.sol";
+import {LibCodeData} from "./lib/LibCodeData.sol";
 import {TrainerKeys} from "./TrainerKeys.sol";
 import {LibTemplate} from "./lib/LibTemplate.sol";
 import {IOneStepVerifier, StepContext} from "./interfaces/IOneStepVerifier.sol";
@@ -152,10 +153,24 @@ contract Refereed is ReentrancyGuard, Multicall {
         bytes32 initialState;
         bytes32 headState; // end state of the last submitted rollup (initialState before the first)
         bytes32 nonce;
-        bytes32 trainerKeyHash;
+        address stepFacts; // data contract holding the job's StepFacts (LibCodeData), written at acceptance
         // slot 13
         uint64 submissionTimeout;
         uint64 acceptedAt;
+    }
+
+    /// @dev What the one-step check needs of a job and the game reads nowhere else, fixed once the trainer accepts. Kept
+    /// as the code of a data contract (`Job.stepFacts`): one cold account access per step instead of seven cold SLOADs
+    /// (docs/adr/0007-code-data-step-facts.md).
+    struct StepFacts {
+        bytes32 specHash;
+        bytes32 templateRoot;
+        bytes32 datasetRoot;
+        bytes32 nonce;
+        bytes32 trainerKeyHash;
+        uint64 datasetSize;
+        uint64 rollupSteps;
+        uint64 stepsTotal;
     }
 
     struct Rollup {
@@ -365,6 +380,8 @@ contract Refereed is ReentrancyGuard, Multicall {
     /// @notice Byte length of an iteration leaf and of a journal entry (SPEC §3).
     uint256 internal constant ITERATION_LEAF_BYTES = 72;
     uint256 internal constant JOURNAL_ENTRY_BYTES = 264;
+    /// @dev abi.encode(StepFacts): eight words.
+    uint256 internal constant STEP_FACTS_BYTES = 256;
 
     /// @param verifier_ the one-step adjudicator (stateless; fixed for the life of this contract)
     /// @param keys_ the VRF key registry
@@ -447,10 +464,16 @@ contract Refereed is ReentrancyGuard, Multicall {
         if (k.registeredBlock >= block.number) revert KeyTooFresh(msg.sender, k.registeredBlock, uint64(block.number));
         j.status = JobStatus.Active;
         j.trainer = msg.sender;
-        j.trainerKeyHash = k.keyHash;
         j.acceptedAt = uint64(block.timestamp);
         bytes32 nonce = keccak256(abi.encode(block.prevrandao, jobId, msg.sender));
         j.nonce = nonce;
+        j.stepFacts = LibCodeData.write(
+            abi.encode(
+                StepFacts(
+                    j.specHash, j.templateRoot, j.datasetRoot, nonce, k.keyHash, j.datasetSize, j.rollupSteps, j.stepsTotal
+                )
+            )
+        );
         // msg.value == trainerBond, a uint128.
         totalBonds += uint128(msg.value);
         emit JobAccepted(jobId, msg.sender, k.keyHash, nonce);
@@ -1094,23 +1117,25 @@ contract Refereed is ReentrancyGuard, Multicall {
         (Job storage j, Rollup storage r) = _rollup(rollupId);
         bytes32 c = keccak256(abi.encode(startState, rollupRoot, endState));
         if (c != r.commitment) revert ClaimMismatch(rollupId, r.commitment, c);
+        StepFacts memory f = abi.decode(LibCodeData.read(j.stepFacts, STEP_FACTS_BYTES), (StepFacts));
+        uint64 index = uint64(rollupId);
         ctx.jobId = rollupId >> 64;
-        ctx.specHash = j.specHash;
-        ctx.templateRoot = j.templateRoot;
-        ctx.datasetRoot = j.datasetRoot;
-        ctx.datasetSize = j.datasetSize;
+        ctx.specHash = f.specHash;
+        ctx.templateRoot = f.templateRoot;
+        ctx.datasetRoot = f.datasetRoot;
+        ctx.datasetSize = f.datasetSize;
         ctx.nodeCount = j.nodeCount;
         ctx.dropoutLayers = j.dropoutLayers;
         ctx.toleranceProfile = j.toleranceProfile;
-        ctx.nonce = j.nonce;
-        ctx.trainerKeyHash = j.trainerKeyHash;
+        ctx.nonce = f.nonce;
+        ctx.trainerKeyHash = f.trainerKeyHash;
         ctx.rollupId = rollupId;
-        ctx.rollupIndex = uint64(rollupId);
+        ctx.rollupIndex = index;
         ctx.startState = startState;
         ctx.rollupRoot = rollupRoot;
         ctx.endState = endState;
-        ctx.firstStep = uint64(rollupId) * j.rollupSteps;
-        ctx.iterations = _iterations(j, uint64(rollupId));
+        ctx.firstStep = index * f.rollupSteps;
+        ctx.iterations = uint64(_min(f.rollupSteps, f.stepsTotal - ctx.firstStep));
         ctx.iteration = g.iteration;
         ctx.step = ctx.firstStep + g.iteration;
         ctx.graphRoot = g.graphRoot;
