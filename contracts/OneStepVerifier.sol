@@ -96,9 +96,9 @@ contract OneStepPrimitives {
 ///  - T4 the shapes of SPEC §7's table: elementwise inputs (relu, relu_bwd, dropout, dropout_bwd, momentum, sgd, the p of
 ///       xent_grad, softmax's z, transpose's a up to the swap) have the output's element count; a dot product's second
 ///       operand is [N, K] and a bias [N] (N = the output's cols, K = the first operand's cols); labels are [B]. So an
-///       input's length comes from the output's descriptor, and only K (linear, matmul_nt, row_sum) and C (xent_loss)
-///       need the first input's descriptor (`ElementProof.shapeDescriptor`). Tensor roots bind their length, so a
-///       length that a template breaking T4 would make wrong can only make an opening fail, never a verdict wrong.
+///       input's length comes from the output's descriptor, and K (linear, matmul_nt, row_sum) and C (xent_loss) from
+///       the node's own attribute (SPEC §7: the first input's cols). Tensor roots bind their length, so a length that
+///       a template breaking T4 would make wrong can only make an opening fail, never a verdict wrong.
 /// A template that breaks one of them makes the steps that need it revert (`TemplateNodeUnexpected`, `TemplateShape`,
 /// a failed opening).
 ///
@@ -144,8 +144,6 @@ contract OneStepVerifier is IOneStepVerifier {
     error InputCount(uint256 nodeId, uint256 got, uint256 want);
     /// @notice A link opening (state, previous iteration, end state) was given where none is expected.
     error UnexpectedLink(uint256 nodeId);
-    /// @notice An input descriptor was given for an op that reads none.
-    error UnexpectedShape(uint256 nodeId);
     /// @notice A byte string of the proof has the wrong length (`what`: 0 iteration leaf, 1 example, 2 journal entry).
     error ProofFieldLength(uint8 what, uint256 got, uint256 want);
     /// @notice The public key in the proof is not the trainer's registered key.
@@ -173,9 +171,7 @@ contract OneStepVerifier is IOneStepVerifier {
     }
 
     /// @notice The proof of `verifyElement`: `abi.encode(ElementProof)`.
-    /// @dev `descriptor`/`templateProof` open node ctx.nodeId. `shapeDescriptor`/`shapeProof` open input 0's descriptor
-    /// where the op needs a dimension its own descriptor lacks (K of linear, matmul_nt, row_sum; C of xent_loss), and
-    /// are empty otherwise. `inputs[k]` opens `node.inputs[k]`. `link` is per op:
+    /// @dev `descriptor`/`templateProof` open node ctx.nodeId. `inputs[k]` opens `node.inputs[k]`. `link` is per op:
     ///  - PARAM: iteration 0: abi.encode(StateLeaf) from ctx.startState; else abi.encode(PrevLink)
     ///  - SGD / MOMENTUM: in the rollup's last iteration abi.encode(TemplateLeaf paramNode, StateLeaf) from
     ///    ctx.endState (paramNode: the PARAM node naming this update node, rule T1), else empty
@@ -185,8 +181,6 @@ contract OneStepVerifier is IOneStepVerifier {
     struct ElementProof {
         bytes descriptor;
         bytes32[] templateProof;
-        bytes shapeDescriptor;
-        bytes32[] shapeProof;
         TensorOpening[] inputs;
         bytes link;
     }
@@ -267,17 +261,16 @@ contract OneStepVerifier is IOneStepVerifier {
         // INVARIANT: one opening per input of the node, in the descriptor's order.
         if (p.inputs.length != node.inputs.length) revert InputCount(ctx.nodeId, p.inputs.length, node.inputs.length);
         uint16 op = node.opcode;
-        bool shaped = op == LibTemplate.OP_LINEAR || op == LibTemplate.OP_MATMUL_NT || op == LibTemplate.OP_ROW_SUM
-            || op == LibTemplate.OP_XENT_LOSS;
-        // INVARIANT: only these ops read a dimension from their first input's descriptor.
-        if (!shaped && (p.shapeDescriptor.length != 0 || p.shapeProof.length != 0)) revert UnexpectedShape(ctx.nodeId);
         if (op == LibTemplate.OP_PARAM) return _param(ctx, node, p.link);
         if (op == LibTemplate.OP_DATA_X || op == LibTemplate.OP_DATA_Y) return _data(ctx, node, p.link);
         if (op == LibTemplate.OP_SGD || op == LibTemplate.OP_MOMENTUM) return _update(ctx, node, p);
         if (op == LibTemplate.OP_DROPOUT || op == LibTemplate.OP_DROPOUT_BWD) return _dropout(ctx, node, p);
         // INVARIANT: only params, data, update and dropout nodes carry a link.
         if (p.link.length != 0) revert UnexpectedLink(ctx.nodeId);
-        if (shaped) return op == LibTemplate.OP_XENT_LOSS ? _xentLoss(ctx, node, p) : _dot(ctx, node, p);
+        if (op == LibTemplate.OP_XENT_LOSS) return _xentLoss(ctx, node, p);
+        if (op == LibTemplate.OP_LINEAR || op == LibTemplate.OP_MATMUL_NT || op == LibTemplate.OP_ROW_SUM) {
+            return _dot(ctx, node, p);
+        }
         if (op == LibTemplate.OP_TRANSPOSE) return _transpose(ctx, node, p.inputs);
         if (op == LibTemplate.OP_RELU) return _relu(ctx, node, p.inputs);
         if (op == LibTemplate.OP_RELU_BWD) return _reluBwd(ctx, node, p.inputs);
@@ -413,8 +406,8 @@ contract OneStepVerifier is IOneStepVerifier {
     // =================================================================================================================
 
     /// @dev linear [x [M,K], w [N,K], b [N]], matmul_nt [a [M,K], b [N,K]]: element (m, j) reads row m of the first
-    /// input and row j of the second (+ b[j]); row_sum [a [R,C]]: element r reads row r, times 1. K comes from the
-    /// first input's descriptor (p.shapeDescriptor); the other lengths from the output's (rule T4: w is [N, K], b [N]).
+    /// input and row j of the second (+ b[j]); row_sum [a [R,C]]: element r reads row r, times 1. K is the node's
+    /// attribute (SPEC §7); the other lengths come from the output's shape (rule T4: w is [N, K], b [N]).
     function _dot(StepContext calldata ctx, LibTemplate.Node memory node, ElementProof calldata p)
         private
         view
@@ -422,8 +415,8 @@ contract OneStepVerifier is IOneStepVerifier {
     {
         uint16 op = node.opcode;
         uint256 want = op == LibTemplate.OP_LINEAR ? 3 : op == LibTemplate.OP_MATMUL_NT ? 2 : 1;
-        if (node.inputs.length != want || node.attrs.length != 0) _arity(ctx, node);
-        (bytes memory a, bytes memory b) = _dotOperands(ctx, node, p, _openShape(ctx, node, p, node.rows));
+        if (node.inputs.length != want || node.attrs.length != 1) _arity(ctx, node);
+        (bytes memory a, bytes memory b) = _dotOperands(ctx, node, p, _innerDim(ctx, node));
         return primitives.checkDotPacked(a, b, ctx.elementBits);
     }
 
@@ -625,14 +618,14 @@ contract OneStepVerifier is IOneStepVerifier {
         return primitives.checkSoftmaxPacked(row, ctx.element % c, ctx.elementBits);
     }
 
-    /// @dev xent_loss [z [B,C], y [B]] -> [B]: element i from row i of z (C from z's descriptor) and label y_i.
+    /// @dev xent_loss [z [B,C], y [B]] -> [B]: element i from row i of z (C the node's attribute) and label y_i.
     function _xentLoss(StepContext calldata ctx, LibTemplate.Node memory node, ElementProof calldata p)
         private
         view
         returns (bool)
     {
-        if (node.inputs.length != 2 || node.attrs.length != 0) _arity(ctx, node);
-        uint256 c = _openShape(ctx, node, p, node.numel);
+        if (node.inputs.length != 2 || node.attrs.length != 1) _arity(ctx, node);
+        uint256 c = _innerDim(ctx, node);
         uint256 i = ctx.element;
         bytes memory row = _rowOf(ctx, node.inputs[0], p.inputs[0], node.numel * c, i * c, (i + 1) * c, 0);
         uint32 label = _elementOf(ctx, node.inputs[1], p.inputs[1], node.numel, i);
@@ -686,17 +679,11 @@ contract OneStepVerifier is IOneStepVerifier {
         return LibTemplate.open(ctx.templateRoot, ctx.nodeCount, l.nodeId, l.descriptor, l.proof);
     }
 
-    /// @dev Opens input 0's descriptor (p.shapeDescriptor) and returns its column count; its rows must be `rows`.
-    function _openShape(StepContext calldata ctx, LibTemplate.Node memory node, ElementProof calldata p, uint256 rows)
-        private
-        view
-        returns (uint256 cols)
-    {
-        LibTemplate.Node memory a =
-            LibTemplate.open(ctx.templateRoot, ctx.nodeCount, node.inputs[0], p.shapeDescriptor, p.shapeProof);
-        // INVARIANT: the first operand is [rows, cols] with the output's row count.
-        if (a.rows != rows || uint256(a.rows) * a.cols != a.numel) revert TemplateShape(ctx.nodeId, node.inputs[0]);
-        return a.cols;
+    /// @dev The first input's cols, the node's attribute (K of a dot product, C of xent_loss; SPEC §7); at least 1.
+    function _innerDim(StepContext calldata ctx, LibTemplate.Node memory node) private pure returns (uint256 k) {
+        k = node.attrs[0];
+        // INVARIANT: a first operand [rows, k] with k >= 1 (its length rows·k is what its opening is checked against).
+        if (k == 0) revert TemplateShape(ctx.nodeId, node.inputs[0]);
     }
 
     /// @dev Verifies input `id`'s tensor root against the iteration's graph root.

@@ -206,9 +206,6 @@ export type Link =
 export interface ElementProofParts {
   descriptor: Hex;
   templateProof: Hex[];
-  /** input 0's descriptor where the op needs its column count (linear, matmul_nt, row_sum, xent_loss), else "0x" */
-  shapeDescriptor: Hex;
-  shapeProof: Hex[];
   inputs: TensorOpening[];
   link: Link;
 }
@@ -254,8 +251,6 @@ const elementProofAbi = [
     components: [
       { name: "descriptor", type: "bytes" },
       { name: "templateProof", type: "bytes32[]" },
-      { name: "shapeDescriptor", type: "bytes" },
-      { name: "shapeProof", type: "bytes32[]" },
       { name: "inputs", ...tensorOpeningAbi },
       { name: "link", type: "bytes" },
     ],
@@ -284,7 +279,7 @@ export function encodeLink(l: Link): Hex {
 /** abi.encode(ElementProof). */
 export function encodeElementProof(p: ElementProofParts): Hex {
   return encodeAbiParameters(elementProofAbi, [
-    { descriptor: p.descriptor, templateProof: p.templateProof, shapeDescriptor: p.shapeDescriptor, shapeProof: p.shapeProof, inputs: p.inputs, link: encodeLink(p.link) },
+    { descriptor: p.descriptor, templateProof: p.templateProof, inputs: p.inputs, link: encodeLink(p.link) },
   ]);
 }
 
@@ -385,7 +380,6 @@ export class ProofBuilder {
     const single = (k: number, at: number): [number, number, number] => [d.inputs[k]!, at, at + 1];
     let ranges: [number, number, number][] = [];
     let link: Link = { kind: "none" };
-    let shaped = false;
     switch (name) {
       case "param":
         link = this.paramLink(step, d);
@@ -397,8 +391,7 @@ export class ProofBuilder {
       case "linear":
       case "matmul_nt":
       case "row_sum": {
-        shaped = true;
-        const k = this.desc(d.inputs[0]!).cols;
+        const k = d.attrs[0]!; // the first input's cols (SPEC §7)
         const m = Math.floor(e / d.cols);
         const j = e % d.cols;
         ranges.push([d.inputs[0]!, m * k, (m + 1) * k]);
@@ -434,8 +427,7 @@ export class ProofBuilder {
         break;
       }
       case "xent_loss": {
-        shaped = true;
-        const c = this.desc(d.inputs[0]!).cols;
+        const c = d.attrs[0]!; // z's cols (SPEC §7)
         ranges.push([d.inputs[0]!, e * c, (e + 1) * c], single(1, e));
         break;
       }
@@ -443,11 +435,8 @@ export class ProofBuilder {
         ranges.push(single(0, e), single(1, Math.floor(e / d.cols)));
         break;
     }
-    const shape = shaped ? this.templateLeafParts(d.inputs[0]!) : { descriptor: "0x" as Hex, templateProof: [] };
     return {
       ...this.templateLeafParts(node),
-      shapeDescriptor: shape.descriptor,
-      shapeProof: shape.templateProof,
       inputs: ranges.map(([id, start, end]) => this.tensorOpening(tr, id, start, end)),
       link,
     };

@@ -358,13 +358,15 @@ export function iterationElements(t: GraphTemplate): number {
 /**
  * The SPEC §7 descriptor of every node (opcode, numel, rows, cols, inputs, u32 attributes): shape [R, C] gives
  * rows R, cols C; a vector [N] gives rows N, cols 1. Attributes: param [param id, param count, update node id];
- * dropout / dropout_bwd
- * [layer, num, den]; momentum [bits(mu), param]; sgd [bits(lr), param]; other ops none.
+ * dropout / dropout_bwd [layer, num, den]; momentum [bits(mu), param]; sgd [bits(lr), param]; linear, matmul_nt,
+ * row_sum, xent_loss [the first input's cols] (K of a dot product, C of the loss: the one dimension the output's shape
+ * lacks, so the one-step check needs no second descriptor); other ops none.
  */
 export function templateDescriptors(t: GraphTemplate): NodeDescriptor[] {
+  const colsOf = (shape: readonly number[]) => (shape.length > 1 ? shape.slice(1).reduce((a, b) => a * b, 1) : 1);
   return t.nodes.map((n) => {
     const rows = n.shape[0]!;
-    const cols = n.shape.length > 1 ? n.shape.slice(1).reduce((a, b) => a * b, 1) : 1;
+    const cols = colsOf(n.shape);
     let attrs: number[] = [];
     switch (n.op) {
       case "param":
@@ -381,6 +383,12 @@ export function templateDescriptors(t: GraphTemplate): NodeDescriptor[] {
         break;
       case "sgd":
         attrs = [bitsOf(n.attrs.lr!), n.attrs.param!];
+        break;
+      case "linear":
+      case "matmul_nt":
+      case "row_sum":
+      case "xent_loss":
+        attrs = [colsOf(t.nodes[n.inputs[0]!]!.shape)];
         break;
       default:
         attrs = [];

@@ -68,6 +68,14 @@ test("SPEC §7 descriptors: opcodes, shapes and attributes of the template, and 
   assert.deepEqual(sgd.attrs, [bitsOf(Math.fround(0.05)), 0]);
   const z1 = ds[t.nodes.find((n) => n.name === "fc1.z")!.id]!;
   assert.deepEqual([z1.rows, z1.cols], [64, 128]);
+  // K / C of the shaped ops: the first input's cols (x [64, 784] for fc1.z; the logits' 10 classes for the loss)
+  assert.deepEqual(z1.attrs, [784]);
+  for (const [name, k] of [["fc2.z", 128], ["fc3.z", 64], ["fc1.dw", 64], ["fc2.dout", 10], ["fc3.db", 64], ["loss", 10]] as const) {
+    const n = t.nodes.find((x) => x.name === name)!;
+    assert.deepEqual(ds[n.id]!.attrs, [k], name);
+    const first = t.nodes[n.inputs[0]!]!.shape;
+    assert.equal(k, first.length > 1 ? first[1] : 1, `${name}: the first input's cols`);
+  }
   const root = toHex(templateRoot(t));
   assert.notEqual(toHex(templateRoot(mlpTemplate({ ...DEFAULT_MODEL, momentum: 0.8 }))), root);
   assert.notEqual(toHex(templateRoot(mlpTemplate({ ...DEFAULT_MODEL, dropout: [{ num: 1, den: 10 }, { num: 2, den: 10 }] }))), root);
