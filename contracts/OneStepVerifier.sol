@@ -106,8 +106,8 @@ contract OneStepPrimitives {
 /// (T1). `toleranceProfile` must be 0 (the rules of SPEC v1).
 ///
 /// Gas (packages/adjudication/scripts/bench-step-gas.ts → bench/results/gas.json, MNIST MLP 784-128-64-10, batch 64,
-/// tx gas − 21000): a 784-input linear element ~434k, dropout ~228k (~135k of it the VRF pairing), elementwise and
-/// update ops 94k–170k, a 128-input linear element ~169k; packages/adjudication/README.md has the table.
+/// tx gas − 21000): a 784-input linear element ~425k, dropout ~227k (~135k of it the VRF pairing), elementwise and
+/// update ops 92k–170k, a 128-input linear element ~158k; packages/adjudication/README.md has the table.
 contract OneStepVerifier is IOneStepVerifier {
     using Int512 for Int512.Int;
 

@@ -2,6 +2,7 @@
  * Gas of the protocol contract on the in-process chain, merged into bench/results/gas.json ({"name": gas}, where gas
  * is receipt.gasUsed − 21,000 of a real transaction, calldata included).
  *
+ *   job.create / job.accept    createJob, and acceptJob (which writes the job's step facts as a data contract: ADR 0007)
  *   rollup.submit              one submitRollup (O(1): the same for 5 or 1,024 iterations; both are measured)
  *   game.open                  one openGame
  *   game.move                  one reveal of 4 levels (16 children) + the choice, the larger of all such pairs
@@ -68,6 +69,8 @@ async function main() {
     const open = await h.openGame(0);
     const res = await h.play(open.gameId, 0, fraudFinder(honest, 0));
     if (res.status !== GameStatus.ChallengerWon) throw new Error("bench: the challenger should have won");
+    results["job.create"] = Number(h.setupGas!.create);
+    results["job.accept"] = Number(h.setupGas!.accept);
     results["rollup.submit"] = Number(submit!.gas);
     results["game.open"] = Number(open.sent.gas);
     const worst = res.moves.reduce((a, b) => (a.reveal + a.choose >= b.reveal + b.choose ? a : b));

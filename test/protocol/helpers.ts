@@ -733,6 +733,9 @@ export class Harness {
     return { hash: h, gas: receipt.gasUsed - 21_000n, logs };
   }
 
+  /** Gas (beyond the base) of the last `setupJob`'s createJob and acceptJob. */
+  setupGas: { create: bigint; accept: bigint } | null = null;
+
   /** Registers the trainer's key, creates the job and accepts it (in a later block than the registration). */
   async setupJob(specHash?: Hex): Promise<bigint> {
     const k = trainerKey();
@@ -746,9 +749,10 @@ export class Harness {
     const created = s.logs.find((l) => l.eventName === "JobCreated");
     if (!created) throw new FixtureError("no JobCreated event");
     this.jobId = created.args.jobId as bigint;
-    await this.sent(
+    const a = await this.sent(
       this.refereed.write.acceptJob([this.jobId], { account: this.trainer.account, value: this.cfg.trainerBond }),
     );
+    this.setupGas = { create: s.gas, accept: a.gas };
     return this.jobId;
   }
 
