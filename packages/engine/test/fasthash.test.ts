@@ -27,3 +27,30 @@ test("FastHasher.rootOfLeaves equals core merkleRoot for every tree kind and odd
     }
   }
 });
+
+test("one FastHasher reused across sizes, kinds and buffers keeps no state between roots", () => {
+  const h = new FastHasher();
+  // growing and shrinking trees through the same scratch levels; odd widths leave ZERO padding in different slots
+  const sizes = [300_000, 1, 513, 100_352, 3, 257 * 256 + 1, 2, 65536, 769];
+  for (const n of [...sizes, ...sizes.reverse()]) {
+    const t = testValues(n, n + 7);
+    assert.equal(toHex(h.tensorRoot(t)), toHex(tensorRoot(t)), `n = ${n}`);
+    const leaves = Array.from({ length: (n % 37) + 1 }, (_, i) => new Uint8Array(32).fill((i * 11 + n) & 0xff));
+    assert.equal(toHex(h.rootOfLeaves(Kind.Graph, leaves)), toHex(merkleRoot(Kind.Graph, leaves)), `graph after n = ${n}`);
+  }
+  // a tensor in a SharedArrayBuffer at an odd 4-byte offset (the commit worker's slots)
+  const sab = new SharedArrayBuffer(4 * 5000);
+  const shared = new Float32Array(sab, 4 * 3, 4000);
+  shared.set(testValues(4000, 3));
+  assert.equal(toHex(h.tensorRoot(shared)), toHex(tensorRoot(shared)));
+});
+
+test("FastHasher.rootOfLeaves handles leaves of different lengths in one tree", () => {
+  const h = new FastHasher();
+  const lens = [0, 1, 32, 264, 3140, 33, 32, 5000, 2, 2];
+  const leaves = lens.map((len, i) => new Uint8Array(len).fill(i + 1));
+  for (let n = 1; n <= leaves.length; n++) {
+    const ls = leaves.slice(0, n);
+    assert.equal(toHex(h.rootOfLeaves(Kind.Dataset, ls)), toHex(merkleRoot(Kind.Dataset, ls)), `n = ${n}`);
+  }
+});
