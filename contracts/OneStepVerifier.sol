@@ -97,10 +97,14 @@ contract OneStepPrimitives {
 ///       xent_grad, softmax's z, transpose's a up to the swap) have the output's element count; a dot product's second
 ///       operand is [N, K] and a bias [N] (N = the output's cols, K = the first operand's cols); labels are [B]. So an
 ///       input's length comes from the output's descriptor, and K (linear, matmul_nt, row_sum) and C (xent_loss) from
-///       the node's own attribute (SPEC §7: the first input's cols). Tensor roots bind their length, so a length that
-///       a template breaking T4 would make wrong can only make an opening fail, never a verdict wrong.
-/// A template that breaks one of them makes the steps that need it revert (`TemplateNodeUnexpected`, `TemplateShape`,
-/// a failed opening).
+///       the node's own attribute (T5). Tensor roots bind their length, so a length that a template breaking T4 would
+///       make wrong can only make an opening fail, never a verdict wrong.
+///  - T5 the one attribute of linear, matmul_nt, row_sum and xent_loss is the first input's column count (SPEC §7).
+///       It is trusted from the template like T1–T3: a template whose K' differs from the first input's real cols
+///       while rows·K' equals that input's length would open and be judged as a reshaped operand. The requester fixes
+///       the template, and a trainer accepts only a template its engine rebuilds from the spec (which sets K this way).
+/// A template that breaks T1–T4 makes the steps that need it revert (`TemplateNodeUnexpected`, `TemplateShape`, a
+/// failed opening); T5 is the requester's to get right (see there).
 ///
 /// StepContext has no batch size and no parameter count: B comes from the template (T2), P from PARAM descriptors
 /// (T1). `toleranceProfile` must be 0 (the rules of SPEC v1).
@@ -150,7 +154,7 @@ contract OneStepVerifier is IOneStepVerifier {
     error TrainerKeyMismatch(bytes32 registered, bytes32 given);
     /// @notice A dropout node names a layer without a journal entry.
     error DropoutLayerInvalid(uint256 layer, uint256 dropoutLayers);
-    /// @notice The element proof's head (an offset, then the six head words of ElementProof) is not inside `proof`.
+    /// @notice The element proof's head (an offset, then the four head words of ElementProof) is not inside `proof`.
     error ProofEncodingInvalid(uint256 offset, uint256 length);
     /// @notice A dataset label cannot be represented exactly as a float32 (>= 2^24).
     error LabelNotRepresentable(uint256 label);
@@ -810,9 +814,9 @@ contract OneStepVerifier is IOneStepVerifier {
     /// since every value a rule uses is opened against a root of `ctx` (or, for the public key, its hash).
     function _elementProof(bytes calldata proof) private pure returns (ElementProof calldata p) {
         uint256 off = proof.length >= 32 ? uint256(bytes32(proof[:32])) : type(uint256).max;
-        // INVARIANT: the six head words (0xc0 bytes) of the struct lie inside `proof`.
-        if (off > proof.length || proof.length - off < 0xc0) revert ProofEncodingInvalid(off, proof.length);
-        // Assembly: a calldata struct pointer is the absolute offset of its head. Safe: off + 0xc0 <= proof.length.
+        // INVARIANT: the four head words (0x80 bytes) of the struct lie inside `proof`.
+        if (off > proof.length || proof.length - off < 0x80) revert ProofEncodingInvalid(off, proof.length);
+        // Assembly: a calldata struct pointer is the absolute offset of its head. Safe: off + 0x80 <= proof.length.
         assembly {
             p := add(proof.offset, off)
         }

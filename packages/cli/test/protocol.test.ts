@@ -5,7 +5,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPublicClient, http, parseEther, parseEventLogs, type Abi } from "viem";
@@ -41,6 +41,29 @@ describe("refereed deploy, job spec, job create (local chain)", { timeout: 180_0
     assert.ok(!/[\r\x1b]/.test(r.stdout + r.stderr), "no carriage return or ANSI code in a pipe");
     assert.doesNotMatch(r.stderr, /deploying/);
     assert.ok(existsSync(join(root, "deployments", `${network}.json`)));
+  });
+
+  it("deploy again keeps this build's contracts, and redeploys one whose recorded code is another build's", async () => {
+    const file = join(root, "deployments", `${network}.json`);
+    const before = readFileSync(file, "utf8");
+    const again = await cli("deploy", "--network", network, "--rpc", node.url);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /^Refereed: already deployed at 0x/m);
+    assert.doesNotMatch(again.stdout, /: deployed at 0x/);
+    assert.equal(readFileSync(file, "utf8"), before, "the deployment file is unchanged");
+    // the verifier recorded at the key registry's address: code is there, but not OneStepVerifier's
+    const d = JSON.parse(before) as { contracts: Record<string, { address: string }> };
+    writeFileSync(file, JSON.stringify({ ...d, contracts: { ...d.contracts, OneStepVerifier: { ...d.contracts.OneStepVerifier, address: d.contracts.TrainerKeys!.address } } }));
+    try {
+      const r = await cli("deploy", "--network", network, "--rpc", node.url);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^OneStepVerifier: the code at 0x[0-9a-fA-F]{40} is not this build's \(an older version\?\); deploying again$/m);
+      assert.match(r.stdout, /^OneStepVerifier: deployed at 0x/m);
+      // Refereed binds its verifier: it is deployed again too
+      assert.match(r.stdout, /^Refereed: deployed at 0x/m);
+    } finally {
+      writeFileSync(file, before); // the later tests use the first deployment
+    }
   });
 
   it("job create sends the spec's fields and the terms of the flags to createJob", async () => {

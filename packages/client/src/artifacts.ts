@@ -11,6 +11,10 @@ export interface Artifact {
   readonly contractName: string;
   readonly abi: Abi;
   readonly bytecode: Hex;
+  /** the runtime code, with zeros where the constructor writes immutables (`immutableReferences`) */
+  readonly deployedBytecode: Hex;
+  /** byte ranges of the runtime code that hold immutables */
+  readonly immutableRanges: readonly { readonly start: number; readonly length: number }[];
 }
 
 export class ArtifactNotFoundError extends Error {
@@ -33,8 +37,32 @@ export function loadArtifact(name: string, file: string = name, root: string = r
   const candidates = [join(root, "artifacts/contracts", `${file}.sol`, `${name}.json`), join(root, "artifacts/contracts/harness", `${file}.sol`, `${name}.json`)];
   const path = candidates.find(existsSync);
   if (!path) throw new ArtifactNotFoundError(name, candidates[0]!);
-  const json = JSON.parse(readFileSync(path, "utf8")) as { contractName: string; abi: Abi; bytecode: Hex };
-  const a: Artifact = { contractName: json.contractName, abi: json.abi, bytecode: json.bytecode };
+  const json = JSON.parse(readFileSync(path, "utf8")) as {
+    contractName: string;
+    abi: Abi;
+    bytecode: Hex;
+    deployedBytecode: Hex;
+    immutableReferences?: Record<string, { start: number; length: number }[]>;
+  };
+  const a: Artifact = {
+    contractName: json.contractName,
+    abi: json.abi,
+    bytecode: json.bytecode,
+    deployedBytecode: json.deployedBytecode,
+    immutableRanges: Object.values(json.immutableReferences ?? {}).flat(),
+  };
   cache.set(key, a);
   return a;
+}
+
+/** Whether `code` (a contract's runtime code on a chain) is the artifact's, immutables aside. */
+export function isArtifactCode(a: Artifact, code: Hex): boolean {
+  const want = a.deployedBytecode.toLowerCase();
+  if (code.length !== want.length) return false;
+  let got = code.toLowerCase();
+  for (const r of a.immutableRanges) {
+    const i = 2 + 2 * r.start;
+    got = got.slice(0, i) + want.slice(i, i + 2 * r.length) + got.slice(i + 2 * r.length);
+  }
+  return got === want;
 }

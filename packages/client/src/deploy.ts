@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createPublicClient, createWalletClient, http, type Account, type Address, type Chain, type Hex } from "viem";
-import { loadArtifact, repoRoot } from "./artifacts.js";
+import { isArtifactCode, loadArtifact, repoRoot } from "./artifacts.js";
 
 export interface DeployedContract {
   readonly address: Address;
@@ -84,17 +84,22 @@ export async function deployProtocol(opts: DeployOptions): Promise<{ deployment:
     return { address: receipt.contractAddress, txHash: hash, block: Number(receipt.blockNumber) };
   }
 
-  /** The recorded contract if its code is on the chain, else null. */
+  /** The recorded contract if the code at its address is this build's, else null (deploy it again). */
   async function existing(name: ContractName): Promise<DeployedContract | null> {
     const prev = previous?.contracts[name];
     if (!prev) return null;
     const code = await publicClient.getCode({ address: prev.address });
-    if (code && code !== "0x") {
-      log(`${name}: already deployed at ${prev.address} (block ${prev.block})`);
-      return prev;
+    if (!code || code === "0x") {
+      log(`${name}: recorded at ${prev.address} but there is no code there; deploying again`);
+      return null;
     }
-    log(`${name}: recorded at ${prev.address} but there is no code there; deploying again`);
-    return null;
+    // An older build (another SPEC revision, another proof layout) would refuse what this version's bots send.
+    if (!isArtifactCode(loadArtifact(name), code)) {
+      log(`${name}: the code at ${prev.address} is not this build's (an older version?); deploying again`);
+      return null;
+    }
+    log(`${name}: already deployed at ${prev.address} (block ${prev.block})`);
+    return prev;
   }
 
   const keys = (await existing("TrainerKeys")) ?? (await deploy("TrainerKeys", []));

@@ -5,7 +5,7 @@ import { decodeDescriptor, encodeDescriptor, Opcode, templateTree, TemplateError
 import { Kind, verifyProof } from "../src/merkle.js";
 
 describe("graph template descriptors (SPEC §7)", () => {
-  const lin = { opcode: Opcode.linear, numel: 64 * 128, rows: 64, cols: 128, inputs: [8, 0, 1], attrs: [] };
+  const lin = { opcode: Opcode.linear, numel: 64 * 128, rows: 64, cols: 128, inputs: [8, 0, 1], attrs: [784] }; // attrs: K
   const drop = { opcode: Opcode.dropout, numel: 64 * 128, rows: 64, cols: 128, inputs: [10], attrs: [1, 1, 5] };
 
   it("encodes the exact byte layout and round-trips", () => {
