@@ -146,17 +146,18 @@ contract Refereed is ReentrancyGuard, Multicall {
         // slot 5
         uint128 trainerBond;
         uint128 challengerBond;
-        // slots 6..12
+        // slots 6..11
         bytes32 specHash;
         bytes32 templateRoot;
         bytes32 datasetRoot;
         bytes32 initialState;
         bytes32 headState; // end state of the last submitted rollup (initialState before the first)
         bytes32 nonce;
-        address stepFacts; // data contract holding the job's StepFacts (LibCodeData), written at acceptance
-        // slot 13
+        // slot 12 (read together by abandonJob)
         uint64 submissionTimeout;
         uint64 acceptedAt;
+        // slot 13
+        address stepFacts; // data contract holding the job's StepFacts (LibCodeData), written at acceptance
     }
 
     /// @dev What the one-step check needs of a job and the game reads nowhere else, fixed once the trainer accepts. Kept
