@@ -8,7 +8,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { network } from "hardhat";
-import { vrfKeygen } from "@refereed/core";
+import { encodeDescriptor, templateTree, toHex, vrfKeygen } from "@refereed/core";
+import { templateDescriptors } from "@refereed/engine";
 import type { Hex } from "viem";
 import {
   ProofBuilder,
@@ -95,6 +96,15 @@ describe("OneStepVerifier: bad openings revert with named errors", () => {
     const mm = await honest({ step: 1, node: node("matmul_nt"), element: 0 });
     mm.parts.descriptor = flip(mm.parts.descriptor, (mm.parts.descriptor.length - 2) / 2 - 1);
     await reverts(mm.ctx, mm.parts, "TemplateOpeningInvalid");
+  });
+
+  it("a template whose dot product has K = 0 (a requester's malformed template): TemplateShape, before any input is read", async () => {
+    const mm = node("matmul_nt");
+    const { ctx, parts } = await honest({ step: 1, node: mm, element: 0 });
+    const ds = templateDescriptors(trace.job.template).map((d, i) => (i === mm ? { ...d, attrs: [0] } : d));
+    const tree = templateTree(ds);
+    const bad = { ...clone(parts), descriptor: toHex(encodeDescriptor(ds[mm]!)), templateProof: tree.proof(mm).siblings.map(toHex) };
+    await reverts({ ...ctx, templateRoot: toHex(tree.root) }, bad, "TemplateShape", [BigInt(mm), BigInt(trace.job.template.nodes[mm]!.inputs[0]!)]);
   });
 
   it("a context whose element count is not the template's: DescriptorMismatch", async () => {
