@@ -104,13 +104,13 @@ contract Refereed is ReentrancyGuard, Multicall {
         /// @dev tolerance profile id, passed to the one-step verifier
         uint32 toleranceProfile;
         uint64 stepsTotal;
-        /// @dev iterations per rollup (the last rollup may be shorter)
+        /// @dev iterations per rollup (the last rollup may be shorter); below 2^48
         uint64 rollupSteps;
         /// @dev seconds after a rollup's submission during which games may be opened against it
         uint64 challengeWindow;
-        /// @dev the trainer's time budget per game (seconds)
+        /// @dev the trainer's time budget per game (seconds, below 2^40)
         uint64 trainerClock;
-        /// @dev the challenger's time budget per game (seconds)
+        /// @dev the challenger's time budget per game (seconds, below 2^40)
         uint64 challengerClock;
         /// @dev seconds the trainer has for each rollup, from acceptance (the first) or the previous submission;
         /// once it passes, anyone may `abandonJob` (docs/GAME.md §2.1)
@@ -187,20 +187,20 @@ contract Refereed is ReentrancyGuard, Multicall {
 
     struct Game {
         bytes32 current; // slot 0: the hash at the current position
-        Position pos; // slot 1
-        // slot 2
+        // slot 1: what every move reads and writes, in one slot (128 + 120 + 8 bits)
+        Position pos;
         Clock clock;
         GameStatus status;
-        // slot 3
+        // slot 2
         address challenger;
         uint96 rollupId;
-        // slot 4: path context, written at leaf reveals
+        // slot 3: path context, written at leaf reveals
         uint64 iteration;
         uint32 nodeId;
         uint64 element;
         uint32 journalIndex;
         uint64 numel;
-        // slots 5..7
+        // slots 4..6
         bytes32 graphRoot;
         bytes32 journalRoot;
         bytes32 tensorRoot;
@@ -400,11 +400,15 @@ contract Refereed is ReentrancyGuard, Multicall {
     function createJob(JobParams calldata p) external payable returns (uint256 jobId) {
         // INVARIANT: every parameter the game relies on is meaningful.
         if (p.stepsTotal == 0) revert JobParamInvalid(JobField.StepsTotal);
-        if (p.rollupSteps == 0) revert JobParamInvalid(JobField.RollupSteps);
+        // INVARIANT: a rollup tree's length and indices fit a Position (48 bits).
+        if (p.rollupSteps == 0 || p.rollupSteps >= 1 << 48) revert JobParamInvalid(JobField.RollupSteps);
         if (p.nodeCount == 0) revert JobParamInvalid(JobField.NodeCount);
         if (p.challengeWindow == 0) revert JobParamInvalid(JobField.ChallengeWindow);
-        if (p.trainerClock == 0) revert JobParamInvalid(JobField.TrainerClock);
-        if (p.challengerClock == 0) revert JobParamInvalid(JobField.ChallengerClock);
+        // INVARIANT: the budgets fit a Clock (40 bits of seconds).
+        if (p.trainerClock == 0 || p.trainerClock > LibClock.MAX_FIELD) revert JobParamInvalid(JobField.TrainerClock);
+        if (p.challengerClock == 0 || p.challengerClock > LibClock.MAX_FIELD) {
+            revert JobParamInvalid(JobField.ChallengerClock);
+        }
         if (p.trainerBond == 0) revert JobParamInvalid(JobField.TrainerBond);
         if (p.challengerBond == 0) revert JobParamInvalid(JobField.ChallengerBond);
         if (p.templateRoot == bytes32(0)) revert JobParamInvalid(JobField.TemplateRoot);

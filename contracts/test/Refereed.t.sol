@@ -299,7 +299,7 @@ contract RefereedTest is RefereedFixture {
 
     // ── value types and the template decoder ──
 
-    function testFuzz_clock_chargeNeverIncreasesBudgets(uint64 t, uint64 c, uint64 last, uint64 nowTs, bool trainer) public pure {
+    function testFuzz_clock_chargeNeverIncreasesBudgets(uint40 t, uint40 c, uint40 last, uint40 nowTs, bool trainer) public pure {
         Clock k = LibClock.pack(t, c, last);
         Side side = trainer ? Side.Trainer : Side.Challenger;
         (Clock n, uint64 over) = k.charge(side, nowTs);
@@ -314,7 +314,60 @@ contract RefereedTest is RefereedFixture {
         }
     }
 
-    function testFuzz_position_roundTrip(uint8 ph, uint8 h, uint64 index, uint64 len, bool atRoot, bool revealed) public pure {
+    function testFuzz_clock_roundTrip(uint40 t, uint40 c, uint40 last) public pure {
+        Clock k = LibClock.pack(t, c, last);
+        _true(k.trainerLeft() == t && k.challengerLeft() == c && k.lastMove() == last, "fields");
+    }
+
+    function test_clock_fieldsOver40Bits_revert() public {
+        uint64 big = uint64(1) << 40;
+        vm.expectRevert(abi.encodeWithSelector(LibClock.ClockFieldTooLarge.selector, big));
+        this.packClock(big, 1, 1);
+        vm.expectRevert(abi.encodeWithSelector(LibClock.ClockFieldTooLarge.selector, big));
+        this.packClock(1, big, 1);
+        vm.expectRevert(abi.encodeWithSelector(LibClock.ClockFieldTooLarge.selector, big));
+        this.packClock(1, 1, big);
+        _eq(this.packClock(big - 1, big - 1, big - 1).trainerLeft(), big - 1, "2^40 - 1 fits");
+    }
+
+    function packClock(uint64 t, uint64 c, uint64 last) external pure returns (Clock) {
+        return LibClock.pack(t, c, last);
+    }
+
+    function test_position_fieldsOver48Bits_revert() public {
+        uint256 big = uint256(1) << 48;
+        vm.expectRevert(abi.encodeWithSelector(LibPosition.PositionFieldTooLarge.selector, big));
+        this.packPosition(0, big);
+        vm.expectRevert(abi.encodeWithSelector(LibPosition.PositionFieldTooLarge.selector, big));
+        this.packPosition(big, big);
+        _eq(this.packPosition(big - 1, big - 1).len(), big - 1, "2^48 - 1 fits");
+    }
+
+    function packPosition(uint256 index, uint256 len) external pure returns (Position) {
+        return LibPosition.pack(Phase.TensorTree, 47, index, len, true, true);
+    }
+
+    function test_createJob_clocksAndRollupLengthBeyondTheirFields_revert() public {
+        Refereed.JobParams memory p = _params();
+        p.trainerClock = uint64(1) << 40;
+        vm.expectRevert(abi.encodeWithSelector(Refereed.JobParamInvalid.selector, Refereed.JobField.TrainerClock));
+        refereed.createJob{value: REWARD}(p);
+        p = _params();
+        p.challengerClock = uint64(1) << 40;
+        vm.expectRevert(abi.encodeWithSelector(Refereed.JobParamInvalid.selector, Refereed.JobField.ChallengerClock));
+        refereed.createJob{value: REWARD}(p);
+        p = _params();
+        p.rollupSteps = uint64(1) << 48;
+        vm.expectRevert(abi.encodeWithSelector(Refereed.JobParamInvalid.selector, Refereed.JobField.RollupSteps));
+        refereed.createJob{value: REWARD}(p);
+        p = _params();
+        p.trainerClock = (uint64(1) << 40) - 1;
+        p.challengerClock = (uint64(1) << 40) - 1;
+        p.rollupSteps = (uint64(1) << 48) - 1;
+        _true(refereed.createJob{value: REWARD}(p) > 0, "the largest values that fit are accepted");
+    }
+
+    function testFuzz_position_roundTrip(uint8 ph, uint8 h, uint48 index, uint48 len, bool atRoot, bool revealed) public pure {
         Phase phase = Phase(ph % 11);
         Position p = LibPosition.pack(phase, h, index, len, atRoot, revealed);
         _eq(uint256(p.phase()), uint256(phase), "phase");

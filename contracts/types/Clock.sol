@@ -8,42 +8,52 @@ enum Side {
 }
 
 /// @notice A game's chess clock: what each side has left of its time budget, and when the last move was made.
-/// @dev Packed into 192 bits so that it shares a storage slot with the game status:
+/// @dev Packed into 120 bits so that it shares a storage slot with the game's position and status:
 ///
-///   bits   | 191 .. 128              | 127 .. 64                  | 63 .. 0
+///   bits   | 119 .. 80               | 79 .. 40                   | 39 .. 0
 ///   -------+-------------------------+----------------------------+--------------------------------
 ///   field  | trainer budget left (s) | challenger budget left (s) | timestamp of the last move (s)
+///
+/// 40 bits of seconds: budgets below ~34,800 years (createJob caps the job's clocks), timestamps until the year
+/// 36812.
 ///
 /// Only the side to move consumes time. A move is allowed while `now - lastMove <= left(side)`; the side to move has
 /// lost (anyone may call `timeout`) once `now - lastMove > left(side)`. The two conditions are disjoint, so no instant
 /// allows both. Budgets only decrease and the timestamp only increases: time never runs backwards.
-type Clock is uint192;
+type Clock is uint120;
 
 using LibClock for Clock global;
 
 /// @title LibClock
 /// @notice Packing and charging of `Clock`.
 library LibClock {
-    uint256 private constant MASK64 = type(uint64).max;
+    uint64 internal constant MAX_FIELD = (1 << 40) - 1;
+
+    /// @notice A budget or timestamp of 2^40 seconds or more.
+    error ClockFieldTooLarge(uint64 value);
 
     /// @notice Packs a clock.
     function pack(uint64 trainerBudget, uint64 challengerBudget, uint64 stamp) internal pure returns (Clock) {
-        return Clock.wrap((uint192(trainerBudget) << 128) | (uint192(challengerBudget) << 64) | uint192(stamp));
+        // INVARIANT: every field fits its 40 bits (budgets only decrease from the job's capped clocks).
+        if (trainerBudget > MAX_FIELD) revert ClockFieldTooLarge(trainerBudget);
+        if (challengerBudget > MAX_FIELD) revert ClockFieldTooLarge(challengerBudget);
+        if (stamp > MAX_FIELD) revert ClockFieldTooLarge(stamp);
+        return Clock.wrap((uint120(trainerBudget) << 80) | (uint120(challengerBudget) << 40) | uint120(stamp));
     }
 
     /// @notice Seconds the trainer has left.
     function trainerLeft(Clock c) internal pure returns (uint64) {
-        return uint64(Clock.unwrap(c) >> 128);
+        return uint64(Clock.unwrap(c) >> 80);
     }
 
     /// @notice Seconds the challenger has left.
     function challengerLeft(Clock c) internal pure returns (uint64) {
-        return uint64((Clock.unwrap(c) >> 64) & MASK64);
+        return uint64((Clock.unwrap(c) >> 40) & MAX_FIELD);
     }
 
     /// @notice Timestamp of the last move (or of the game's opening).
     function lastMove(Clock c) internal pure returns (uint64) {
-        return uint64(Clock.unwrap(c) & MASK64);
+        return uint64(Clock.unwrap(c) & MAX_FIELD);
     }
 
     /// @notice Seconds `side` has left.

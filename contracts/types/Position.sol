@@ -18,27 +18,33 @@ enum Phase {
     JournalStep // one-step check of one journal entry
 }
 
-/// @notice The game's position packed in one word.
+/// @notice The game's position packed in 128 bits, so that it shares a storage slot with the clock and the status.
 /// @dev
-///   bits   | 151      | 150     | 149 .. 144 | 143 .. 136 | 135 .. 128 | 127 .. 64        | 63 .. 0
-///   -------+----------+---------+------------+------------+------------+------------------+-----------------------
-///   field  | revealed | at root | (zero)     | phase      | height     | tree len field   | index at that height
+///   bits   | 113      | 112     | 111 .. 104 | 103 .. 96 | 95 .. 48       | 47 .. 0
+///   -------+----------+---------+------------+-----------+----------------+-----------------------
+///   field  | revealed | at root | phase      | height    | tree len field | index at that height
+///
+/// Lengths and indices are below 2^48: trees are at most a rollup's iterations long (createJob caps rollupSteps),
+/// a node count, a dropout layer count, or a tensor's element count (a u32 in its descriptor).
 ///
 /// In a tree phase, `height` is the height of the current node above the leaves (the tree's depth at its root),
 /// `index` its index among the nodes of that height, and `len` the tree's length field (SPEC §2). `atRoot` means the
 /// current hash is the tree's *root* (which binds kind and length), not yet its `top`. `revealed` means the side to
 /// move is the challenger (children revealed, a choice is due). In a leaf or step phase, `index` keeps the index of
 /// the leaf that was reached.
-type Position is uint256;
+type Position is uint128;
 
 using LibPosition for Position global;
 
 /// @title LibPosition
 /// @notice Packing of `Position`.
 library LibPosition {
-    uint256 private constant MASK64 = type(uint64).max;
-    uint256 private constant REVEALED_BIT = 1 << 151;
-    uint256 private constant AT_ROOT_BIT = 1 << 150;
+    uint128 private constant MASK48 = (1 << 48) - 1;
+    uint128 private constant REVEALED_BIT = 1 << 113;
+    uint128 private constant AT_ROOT_BIT = 1 << 112;
+
+    /// @notice A length or index of 2^48 or more (no tree of the protocol is that long).
+    error PositionFieldTooLarge(uint256 value);
 
     /// @notice Packs a position.
     function pack(Phase ph, uint256 h, uint256 idx, uint256 length, bool root, bool isRevealed)
@@ -46,27 +52,31 @@ library LibPosition {
         pure
         returns (Position)
     {
-        // Callers pass h <= 64 and idx, length < 2^64 (tree lengths are u64 in every root; indices are below them).
+        // INVARIANT: idx <= length < 2^48 (callers pass h <= 48, and an index below its length).
+        if (length > MASK48) revert PositionFieldTooLarge(length);
+        if (idx > MASK48) revert PositionFieldTooLarge(idx);
         return Position.wrap(
-            (isRevealed ? REVEALED_BIT : 0) | (root ? AT_ROOT_BIT : 0) | (uint256(ph) << 136) | (h << 128)
-                | ((length & MASK64) << 64) | (idx & MASK64)
+            uint128(
+                (isRevealed ? uint256(REVEALED_BIT) : 0) | (root ? uint256(AT_ROOT_BIT) : 0) | (uint256(ph) << 104)
+                    | ((h & 0xff) << 96) | (length << 48) | idx
+            )
         );
     }
 
     function phase(Position p) internal pure returns (Phase) {
-        return Phase(uint8(Position.unwrap(p) >> 136));
+        return Phase(uint8(Position.unwrap(p) >> 104));
     }
 
     function height(Position p) internal pure returns (uint256) {
-        return (Position.unwrap(p) >> 128) & 0xff;
+        return (Position.unwrap(p) >> 96) & 0xff;
     }
 
     function len(Position p) internal pure returns (uint256) {
-        return (Position.unwrap(p) >> 64) & MASK64;
+        return (Position.unwrap(p) >> 48) & MASK48;
     }
 
     function index(Position p) internal pure returns (uint256) {
-        return Position.unwrap(p) & MASK64;
+        return Position.unwrap(p) & MASK48;
     }
 
     function atRoot(Position p) internal pure returns (bool) {

@@ -37,7 +37,7 @@ import { encodeDescriptor, templateTree, type NodeDescriptor } from "../../packa
 // ─────────────────────────────────────────── protocol enums (mirrors of Refereed.sol) ───────────────────────────────
 
 export { Branch, GameStatus, JobStatus, levelsAt, Phase, RollupStatus, Side, trainerBondAward } from "../../packages/trainer/src/shared/game.js";
-import { Branch, GameStatus, JobStatus, levelsAt, Phase, RollupStatus, Side } from "../../packages/trainer/src/shared/game.js";
+import { Branch, GameStatus, JobStatus, decodeClock, decodePosition, levelsAt, Phase, RollupStatus, Side } from "../../packages/trainer/src/shared/game.js";
 
 /** Opcodes of the template (docs/GAME.md §1.1). */
 export const OP = { PARAM: 1, RELU: 20 } as const;
@@ -473,15 +473,9 @@ export function decodeGame(g: {
   element: bigint;
   numel: bigint;
 }): GameState {
-  const M64 = (1n << 64n) - 1n;
   return {
     current: g.current,
-    phase: Number((g.pos >> 136n) & 0xffn) as Phase,
-    height: Number((g.pos >> 128n) & 0xffn),
-    len: (g.pos >> 64n) & M64,
-    index: g.pos & M64,
-    atRoot: ((g.pos >> 150n) & 1n) === 1n,
-    revealed: ((g.pos >> 151n) & 1n) === 1n,
+    ...decodePosition(g.pos),
     status: g.status,
     challenger: g.challenger,
     rollupId: g.rollupId,
@@ -489,9 +483,7 @@ export function decodeGame(g: {
     nodeId: Number(g.nodeId),
     element: Number(g.element),
     numel: g.numel,
-    trainerLeft: g.clock >> 128n,
-    challengerLeft: (g.clock >> 64n) & M64,
-    lastMove: g.clock & M64,
+    ...decodeClock(g.clock),
   };
 }
 

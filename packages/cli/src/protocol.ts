@@ -37,13 +37,18 @@ function str(v: Values, name: string, help: string, fallback?: string): string {
   throw new UsageError(`--${name}`, `missing --${name}`, help);
 }
 
-function int(v: Values, name: string, help: string, fallback?: number, min = 0): number {
+function int(v: Values, name: string, help: string, fallback?: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const raw = str(v, name, help, fallback === undefined ? undefined : String(fallback));
   if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw)) || Number(raw) < min) {
     throw new UsageError(`--${name}`, `--${name} must be an integer >= ${min}, got '${raw}'`, help);
   }
+  if (Number(raw) > max) throw new UsageError(`--${name}`, `--${name} must be at most ${max}, got '${raw}'`, help);
   return Number(raw);
 }
+
+/** Caps of Refereed.createJob: a rollup's length fits a game Position (48 bits), a clock budget a Clock (40 bits). */
+const MAX_ROLLUP_STEPS = 2 ** 48 - 1;
+const MAX_CLOCK = 2 ** 40 - 1;
 
 function ether(v: Values, name: string, help: string, fallback: string): bigint {
   const raw = str(v, name, help, fallback);
@@ -255,10 +260,10 @@ async function cmdJobCreate(args: string[], io: Io): Promise<number> {
   const network = str(v, "network", HELP_JOB, "localhost");
   // the terms are checked before the chain is asked anything: a bad argument is a usage error (exit 2) on any network
   const terms: JobTerms = {
-    rollupSteps: int(v, "rollup-steps", HELP_JOB, 25, 1),
+    rollupSteps: int(v, "rollup-steps", HELP_JOB, 25, 1, MAX_ROLLUP_STEPS),
     challengeWindow: int(v, "window", HELP_JOB, 600, 1),
-    trainerClock: int(v, "trainer-clock", HELP_JOB, 600, 1),
-    challengerClock: int(v, "challenger-clock", HELP_JOB, 600, 1),
+    trainerClock: int(v, "trainer-clock", HELP_JOB, 600, 1, MAX_CLOCK),
+    challengerClock: int(v, "challenger-clock", HELP_JOB, 600, 1, MAX_CLOCK),
     submissionTimeout: int(v, "submission-timeout", HELP_JOB, 3_600, 1),
     trainerBond: ether(v, "trainer-bond", HELP_JOB, "0.5"),
     challengerBond: ether(v, "challenger-bond", HELP_JOB, "0.1"),

@@ -120,6 +120,7 @@ describe("refereed deploy, job spec, job create (local chain)", { timeout: 180_0
     for (const [flag, value, pattern] of [
       ["--window", "0", /^error: --window must be an integer >= 1, got '0'$/m],
       ["--rollup-steps", "x", /^error: --rollup-steps must be an integer >= 1, got 'x'$/m],
+      ["--trainer-clock", String(2 ** 40), /^error: --trainer-clock must be at most 1099511627775, got '1099511627776'$/m],
       ["--trainer-bond", "-1", /^error: --trainer-bond must be a positive amount of ether, got '-1'$/m],
     ] as const) {
       const r = await cli("job", "create", "--spec", specFile, "--network", network, "--rpc", "http://127.0.0.1:9", `${flag}=${value}`);

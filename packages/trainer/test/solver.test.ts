@@ -15,6 +15,7 @@ import {
   RollupStatus,
   Side,
   applyMove,
+  decodeClock,
   decodePosition,
   encodePosition,
   finalizeActions,
@@ -189,7 +190,16 @@ describe("game model: positions and the move machine (mirrors of Position.sol an
   it("packs and unpacks a position word", () => {
     const p: Position = { phase: Phase.TensorTree, height: 7, len: 100_352n, index: 12n, atRoot: false, revealed: true };
     assert.deepEqual(decodePosition(encodePosition(p)), p);
-    assert.equal(encodePosition(p) >> 151n, 1n);
+    // Position.sol's 128-bit layout: revealed is bit 113, the top bit; len and index are 48 bits
+    assert.equal(encodePosition(p) >> 113n, 1n);
+    const max = (1n << 48n) - 1n;
+    assert.deepEqual(decodePosition(encodePosition({ ...p, len: max, index: max })), { ...p, len: max, index: max });
+    assert.throws(() => encodePosition({ ...p, len: max + 1n }), /do not fit 48 bits/);
+  });
+
+  it("unpacks a clock word (Clock.sol: 40-bit trainer budget, challenger budget, last move)", () => {
+    const w = (5n << 80n) | (7n << 40n) | 1_700_000_000n;
+    assert.deepEqual(decodeClock(w), { trainerLeft: 5n, challengerLeft: 7n, lastMove: 1_700_000_000n });
   });
 
   it("walks reveal → choose → leaf, the branch choice, the node's tensor, the element", () => {

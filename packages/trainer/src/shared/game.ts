@@ -91,27 +91,36 @@ export interface Position {
 }
 
 const M64 = (1n << 64n) - 1n;
+const M48 = (1n << 48n) - 1n;
+const M40 = (1n << 40n) - 1n;
 
+/** Position.sol's 128-bit word: revealed 113, atRoot 112, phase 111..104, height 103..96, len 95..48, index 47..0. */
 export function decodePosition(word: bigint): Position {
   return {
-    phase: Number((word >> 136n) & 0xffn) as Phase,
-    height: Number((word >> 128n) & 0xffn),
-    len: (word >> 64n) & M64,
-    index: word & M64,
-    atRoot: ((word >> 150n) & 1n) === 1n,
-    revealed: ((word >> 151n) & 1n) === 1n,
+    phase: Number((word >> 104n) & 0xffn) as Phase,
+    height: Number((word >> 96n) & 0xffn),
+    len: (word >> 48n) & M48,
+    index: word & M48,
+    atRoot: ((word >> 112n) & 1n) === 1n,
+    revealed: ((word >> 113n) & 1n) === 1n,
   };
 }
 
 export function encodePosition(p: Position): bigint {
+  if (p.len > M48 || p.index > M48) throw new GameModelError(`position length ${p.len} / index ${p.index} do not fit 48 bits`);
   return (
-    (p.revealed ? 1n << 151n : 0n) |
-    (p.atRoot ? 1n << 150n : 0n) |
-    (BigInt(p.phase) << 136n) |
-    (BigInt(p.height) << 128n) |
-    ((p.len & M64) << 64n) |
-    (p.index & M64)
+    (p.revealed ? 1n << 113n : 0n) |
+    (p.atRoot ? 1n << 112n : 0n) |
+    (BigInt(p.phase) << 104n) |
+    (BigInt(p.height) << 96n) |
+    (p.len << 48n) |
+    p.index
   );
+}
+
+/** Clock.sol's 120-bit word: trainer budget 119..80, challenger budget 79..40, last move 39..0 (seconds). */
+export function decodeClock(word: bigint): { trainerLeft: bigint; challengerLeft: bigint; lastMove: bigint } {
+  return { trainerLeft: (word >> 80n) & M40, challengerLeft: (word >> 40n) & M40, lastMove: word & M40 };
 }
 
 export function isTreePhase(ph: Phase): boolean {
@@ -304,9 +313,7 @@ export function decodeGame(gameId: bigint, g: RawGame): GameView {
     graphRoot: g.graphRoot,
     journalRoot: g.journalRoot,
     tensorRoot: g.tensorRoot,
-    trainerLeft: BigInt(g.clock) >> 128n,
-    challengerLeft: (BigInt(g.clock) >> 64n) & M64,
-    lastMove: BigInt(g.clock) & M64,
+    ...decodeClock(BigInt(g.clock)),
   };
 }
 
