@@ -175,7 +175,9 @@ contract OneStepVerifier is IOneStepVerifier {
     }
 
     /// @notice The proof of `verifyElement`: `abi.encode(ElementProof)`.
-    /// @dev `descriptor`/`templateProof` open node ctx.nodeId. `inputs[k]` opens `node.inputs[k]`. `link` is per op:
+    /// @dev `descriptor`/`templateProof` open node ctx.nodeId. `inputs[k]` opens `node.inputs[k]`; a linear's bias may
+    /// have an empty `graphProof` when its node is the weight's sibling leaf (b = w ^ 1): the weight's proof then
+    /// authenticates it (`_openRootOrSibling`). `link` is per op:
     ///  - PARAM: iteration 0: abi.encode(StateLeaf) from ctx.startState; else abi.encode(PrevLink)
     ///  - SGD / MOMENTUM: in the rollup's last iteration abi.encode(TemplateLeaf paramNode, StateLeaf) from
     ///    ctx.endState (paramNode: the PARAM node naming this update node, rule T1), else empty
@@ -442,7 +444,9 @@ contract OneStepVerifier is IOneStepVerifier {
             b = _rowOf(ctx, node.inputs[1], p.inputs[1], uint256(node.cols) * k, j * k, (j + 1) * k, extra);
         }
         if (extra == 1) {
-            _putLE(a, k, _elementOf(ctx, node.inputs[2], p.inputs[2], node.cols, j));
+            // the bias b[j]: its tensor root by its own graph proof, or as w's sibling leaf (w = 2i, b = 2i + 1)
+            _openRootOrSibling(ctx, node.inputs[2], p.inputs[2], node.inputs[1], p.inputs[1]);
+            _putLE(a, k, _elementAt(node.inputs[2], p.inputs[2], node.cols, j));
             _putLE(b, k, ONE_BITS);
         }
     }
@@ -690,6 +694,23 @@ contract OneStepVerifier is IOneStepVerifier {
         if (k == 0) revert TemplateShape(ctx.nodeId, node.inputs[0]);
     }
 
+    /// @dev Verifies input `id`'s tensor root: by its own graph proof, or, when that is empty, as the level-0 sibling of
+    /// input `prevId` (id == prevId ^ 1), whose graph proof (verified by the caller) then carries leafHash(tensorRoot)
+    /// as its first sibling. A padding sibling is ZERO, never a leaf hash, so only a real node id passes.
+    function _openRootOrSibling(
+        StepContext calldata ctx,
+        uint256 id,
+        TensorOpening calldata o,
+        uint256 prevId,
+        TensorOpening calldata prev
+    ) private view {
+        if (o.graphProof.length != 0) return _openRoot(ctx, id, o);
+        if (id != (prevId ^ 1) || prev.graphProof.length == 0 || prev.graphProof[0] != LibMerkle.leafHashWord(o.tensorRoot))
+        {
+            revert OpeningInvalid(Opening.InputTensorRoot, id);
+        }
+    }
+
     /// @dev Verifies input `id`'s tensor root against the iteration's graph root.
     function _openRoot(StepContext calldata ctx, uint256 id, TensorOpening calldata o) private view {
         if (!LibMerkle.verifyLeafHash(
@@ -719,6 +740,11 @@ contract OneStepVerifier is IOneStepVerifier {
         returns (uint32)
     {
         _openRoot(ctx, id, o);
+        return _elementAt(id, o, len, e);
+    }
+
+    /// @dev Element `e` of input `id` against `o.tensorRoot`, which the caller has verified.
+    function _elementAt(uint256 id, TensorOpening calldata o, uint256 len, uint256 e) private view returns (uint32) {
         // INVARIANT: one element, one chunk.
         if (o.chunks.length != 1) revert LibMerkle.TensorChunkCount(o.chunks.length, 1);
         bytes calldata chunk = o.chunks[0];

@@ -437,7 +437,11 @@ export class ProofBuilder {
     }
     return {
       ...this.templateLeafParts(node),
-      inputs: ranges.map(([id, start, end]) => this.tensorOpening(tr, id, start, end)),
+      inputs: ranges.map(([id, start, end], k) => {
+        const o = this.tensorOpening(tr, id, start, end);
+        // linear's bias b = w ^ 1 (sibling leaves of the graph tree): w's graph proof authenticates it (no proof of its own)
+        return name === "linear" && k === 2 && id === (d.inputs[1]! ^ 1) ? { ...o, graphProof: [] } : o;
+      }),
       link,
     };
   }

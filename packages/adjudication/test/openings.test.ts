@@ -8,7 +8,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { network } from "hardhat";
-import { encodeDescriptor, templateTree, toHex, vrfKeygen } from "@refereed/core";
+import { encodeDescriptor, fromHex, leafHash, templateTree, toHex, vrfKeygen } from "@refereed/core";
 import { templateDescriptors } from "@refereed/engine";
 import type { Hex } from "viem";
 import {
@@ -86,6 +86,26 @@ describe("OneStepVerifier: bad openings revert with named errors", () => {
     const { ctx, parts } = await honest({ step: 1, node: sm, element: 3 });
     parts.inputs[0]!.tensorRoot = flip(parts.inputs[0]!.tensorRoot);
     await reverts(ctx, parts, "OpeningInvalid", [Opening.InputTensorRoot, BigInt(trace.job.template.nodes[sm]!.inputs[0]!)]);
+  });
+
+  it("a linear's bias opened as the weight's sibling leaf (no graph proof of its own): only its own root passes", async () => {
+    const z = trace.job.template.nodes.find((n) => n.name === "fc2.z")!;
+    const { ctx, parts } = await honest({ step: 1, node: z.id, element: 5 });
+    // the honest proof uses the sibling form (fc2.b = fc2.w ^ 1)
+    assert.equal(z.inputs[2], z.inputs[1]! ^ 1);
+    assert.equal(parts.inputs[2]!.graphProof.length, 0);
+    const bad = clone(parts);
+    bad.inputs[2]!.tensorRoot = flip(bad.inputs[2]!.tensorRoot);
+    await reverts(ctx, bad, "OpeningInvalid", [Opening.InputTensorRoot, BigInt(z.inputs[2]!)]);
+    // its own graph proof is accepted too: the weight's leaf, then the siblings the two share
+    const own = clone(parts);
+    const wLeaf = toHex(leafHash(fromHex(parts.inputs[1]!.tensorRoot, 32, "w root")));
+    own.inputs[2]!.graphProof = [wLeaf, ...parts.inputs[1]!.graphProof.slice(1)];
+    assert.ok(await verifier.read.verifyElement([ctx, encodeElementProof(own)]), "the bias with its own proof");
+    // an empty proof elsewhere (the first operand x) is an ordinary proof of the wrong length
+    const noX = clone(parts);
+    noX.inputs[0]!.graphProof = [];
+    await reverts(ctx, noX, "MerkleProofLength");
   });
 
   it("a descriptor that is not the template's leaf: TemplateOpeningInvalid", async () => {
