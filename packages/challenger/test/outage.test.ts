@@ -13,10 +13,9 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
-import { bytesToHex } from "viem";
 import { GameStatus, JobStatus, RollupStatus } from "@refereed/trainer";
 import { AWARD, BOND_REST, REWARD, TERMS, freePort, makeSpec, transactionsFrom, until, type Chain, useChain, type JobStateTuple, FUNDED } from "../../trainer/test/fixtures.js";
-import { killAllBots, startBot, writeConfig, type BotProcess } from "../../trainer/test/procs.js";
+import { botBase, killAllBots, startBot, trainerBotConfig, writeConfig, type BotProcess } from "../../trainer/test/procs.js";
 
 const OUTAGE_MS = 4000;
 const POLL_MS = 100;
@@ -141,24 +140,25 @@ describe("the RPC endpoint goes away and comes back (bots as processes behind a 
     const vrfSeed = new Uint8Array(32).fill(51);
     const spec = makeSpec(vrfSeed, 3, 51);
     const jobId = await chain.createJob(requester, spec);
-    const common = { rpcUrl: proxy.url, deployment: join(tmp.dir, "deployments", "e2e.json"), confirmations: 1, pollIntervalMs: POLL_MS, tickMs: TICK_MS, logLevel: "info" };
+    const common = botBase(tmp.dir, proxy.url, { pollIntervalMs: POLL_MS, tickMs: TICK_MS });
     const challengerProc = startBot(
       "challenger",
       writeConfig(join(tmp.dir, "challenger.json"), { ...common, key: { privateKey: challengerKey }, dataDir: join(tmp.dir, "challenger"), jobIds: [jobId], maxCallsPerTx: 1 }),
     );
     const trainerProc = startBot(
       "trainer",
-      writeConfig(join(tmp.dir, "trainer.json"), {
-        ...common,
-        key: { privateKey: trainerKey },
-        vrf: { seed: bytesToHex(vrfSeed) },
-        spec,
-        jobId,
-        attack: "activation-tamper",
-        attackStep: 1,
-        dataDir: join(tmp.dir, "trainer"),
-        traceServer: { port: traceServerPort, publicBaseUrl: traceProxy.url },
-      }),
+      writeConfig(
+        join(tmp.dir, "trainer.json"),
+        trainerBotConfig(common, {
+          privateKey: trainerKey,
+          vrfSeed,
+          spec,
+          jobId,
+          attack: { kind: "activation-tamper", step: 1 },
+          dataDir: join(tmp.dir, "trainer"),
+          traceServer: { port: traceServerPort, publicBaseUrl: traceProxy.url },
+        }),
+      ),
     );
     const bots = [challengerProc, trainerProc];
     traceProxy.hold();

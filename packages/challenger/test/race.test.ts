@@ -13,11 +13,11 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { bytesToHex, type Address } from "viem";
+import type { Address } from "viem";
 import { loadArtifact } from "@refereed/client";
 import { GameStatus, JobStatus, RollupStatus } from "@refereed/trainer";
 import { AWARD, BOND_REST, REWARD, TERMS, freePort, makeSpec, transactionsFrom, until, type Chain, useChain, type JobStateTuple, FUNDED } from "../../trainer/test/fixtures.js";
-import { killAllBots, startBot, writeConfig, type BotProcess, type LogLine } from "../../trainer/test/procs.js";
+import { botBase, killAllBots, startBot, trainerBotConfig, writeConfig, type BotProcess, type LogLine } from "../../trainer/test/procs.js";
 
 let chain: Chain;
 const tmp = useChain("race", (c) => (chain = c), async (c) => {
@@ -37,20 +37,21 @@ describe("two challenger processes race for one cheating rollup", () => {
     const spec = makeSpec(vrfSeed, 3, 61);
     const jobId = await chain.createJob(requester, spec);
     const rollup0 = jobId << 64n;
-    const common = { rpcUrl: chain.url, deployment: join(tmp.dir, "deployments", "e2e.json"), confirmations: 1, pollIntervalMs: 100, tickMs: 300, logLevel: "info" };
+    const common = botBase(tmp.dir, chain.url);
     const trainer = startBot(
       "trainer",
-      writeConfig(join(tmp.dir, "trainer.json"), {
-        ...common,
-        key: { privateKey: keys.trainer },
-        vrf: { seed: bytesToHex(vrfSeed) },
-        spec,
-        jobId,
-        attack: "activation-tamper",
-        attackStep: 1,
-        dataDir: join(tmp.dir, "trainer"),
-        traceServer: { port: await freePort() },
-      }),
+      writeConfig(
+        join(tmp.dir, "trainer.json"),
+        trainerBotConfig(common, {
+          privateKey: keys.trainer,
+          vrfSeed,
+          spec,
+          jobId,
+          attack: { kind: "activation-tamper", step: 1 },
+          dataDir: join(tmp.dir, "trainer"),
+          traceServer: { port: await freePort() },
+        }),
+      ),
     );
     await trainer.ready();
     await until("the cheating rollup submitted", async () => (await chain.read<JobStateTuple>("jobState", [jobId]))[2] === 1n, 120_000);

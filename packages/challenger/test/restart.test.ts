@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runTrainer, GameStatus, type TrainerHandle } from "@refereed/trainer";
 import { AWARD, TERMS, freePort, makeSpec, testLogger, until, type Chain, useChain } from "../../trainer/test/fixtures.js";
-import { killAllBots, startBot, writeConfig } from "../../trainer/test/procs.js";
+import { botBase, killAllBots, startBot, writeConfig } from "../../trainer/test/procs.js";
 
 let chain: Chain;
 const tmp = useChain("restart", (c) => (chain = c), killAllBots);
@@ -27,18 +27,13 @@ describe("challenger process: kill -9 mid-game and restart", () => {
       const jobId = await chain.createJob(requester, spec);
       const metricsPort = await freePort();
       const config = writeConfig(join(tmp.dir, "challenger.json"), {
-        rpcUrl: chain.url,
-        deployment: join(tmp.dir, "deployments", "e2e.json"),
+        ...botBase(tmp.dir, chain.url),
         key: { privateKey: key },
         dataDir: join(tmp.dir, "challenger-state"),
         audit: "full",
         jobIds: [jobId.toString()],
         maxCallsPerTx: 1,
-        confirmations: 1,
-        pollIntervalMs: 100,
-        tickMs: 300,
         metricsPort,
-        logLevel: "info",
       });
       let proc = startBot("challenger", config);
       await proc.ready();

@@ -8,7 +8,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { createWalletClient, http, parseEventLogs, type LocalAccount } from "viem";
+import { parseEventLogs, type LocalAccount } from "viem";
 import { loadArtifact } from "@refereed/client";
 import { TraceReader, loadMnist } from "@refereed/engine";
 import {
@@ -25,7 +25,7 @@ import {
   type Target,
   type TrainerHandle,
 } from "../src/index.js";
-import { REWARD, TERMS, TRAIN_EXAMPLES, freePort, makeSpec, testLogger, until, type Chain, useChain, type JobStateTuple } from "./fixtures.js";
+import { REWARD, TERMS, TRAIN_EXAMPLES, freePort, makeSpec, testLogger, until, type Chain, useChain, type JobStateTuple, type SendRequest } from "./fixtures.js";
 
 let chain: Chain;
 const tmp = useChain("defend", (c) => (chain = c));
@@ -72,13 +72,7 @@ describe("the trainer daemon defends an honest rollup", () => {
       ];
       const contracts = protocolContracts(chain.deployment);
       const protocol = new ProtocolReader(chain.publicClient, contracts);
-      const wallet = createWalletClient({ account: rogue, transport: http(chain.url), chain: { id: await chain.publicClient.getChainId(), name: "hh", nativeCurrency: { name: "E", symbol: "E", decimals: 18 }, rpcUrls: { default: { http: [chain.url] } } } });
-      const send = async (req: ReturnType<typeof callRequest> & { value?: bigint }) => {
-        const hash = await wallet.writeContract(req as Parameters<typeof wallet.writeContract>[0]);
-        const r = await chain.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50 });
-        assert.equal(r.status, "success");
-        return r;
-      };
+      const send = (req: SendRequest) => chain.send(rogue, req);
       const claim = data.claim;
       const rollupId = jobId << 64n;
       const games: bigint[] = [];

@@ -8,7 +8,7 @@ import { after, before } from "node:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createPublicClient, createWalletClient, decodeFunctionData, http, parseEther, parseEventLogs, type Address, type Hex, type LocalAccount, type PublicClient } from "viem";
+import { createPublicClient, createWalletClient, decodeFunctionData, http, parseEther, parseEventLogs, type Abi, type Address, type Hex, type LocalAccount, type PublicClient, type TransactionReceipt } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { deployProtocol, loadArtifact, silentLogger, type Deployment, type Logger } from "@refereed/client";
 import { vrfKeygen } from "@refereed/core";
@@ -60,6 +60,9 @@ export function makeSpec(vrfSeed: Uint8Array, steps: number, initSeedByte = 1): 
   });
 }
 
+/** A contract call as viem's writeContract takes it (without the account and the chain). */
+export type SendRequest = { readonly address: Address; readonly abi: Abi; readonly functionName: string; readonly args?: readonly unknown[]; readonly value?: bigint };
+
 export interface Chain {
   readonly node: HardhatNode;
   readonly url: string;
@@ -69,6 +72,9 @@ export interface Chain {
   account(): Promise<LocalAccount>;
   /** a fresh funded account with its private key (for a bot's config) */
   keyedAccount(): Promise<{ readonly privateKey: Hex; readonly account: LocalAccount }>;
+  /** sends a contract call from `from` (a wallet-ready request: address, abi, functionName, args, value); requires
+   * success; returns the receipt */
+  send(from: LocalAccount, req: SendRequest): Promise<TransactionReceipt>;
   /** creates a job for `spec` from `requester`; returns its id */
   createJob(requester: LocalAccount, spec: JobSpec, terms?: JobTerms, reward?: bigint): Promise<bigint>;
   /** advances chain time by `seconds` and mines a block */
@@ -95,6 +101,13 @@ export async function startChain(root: string): Promise<Chain> {
   const deployer = await account();
   const { deployment } = await deployProtocol({ network: "e2e", rpcUrl: url, account: deployer, root, log: () => {} });
   const refereed = { address: deployment.contracts.Refereed.address, abi: loadArtifact("Refereed").abi };
+  const send = async (from: LocalAccount, req: SendRequest): Promise<TransactionReceipt> => {
+    const wallet = createWalletClient({ account: from, chain, transport: http(url) });
+    const hash = await wallet.writeContract(req as Parameters<typeof wallet.writeContract>[0]);
+    const receipt = await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50 });
+    if (receipt.status !== "success") throw new Error(`${req.functionName} from ${from.address} reverted (tx ${hash})`);
+    return receipt;
+  };
   return {
     node,
     url,
@@ -102,10 +115,9 @@ export async function startChain(root: string): Promise<Chain> {
     publicClient,
     account,
     keyedAccount,
+    send,
     async createJob(requester, spec, terms = TERMS, reward = REWARD) {
-      const wallet = createWalletClient({ account: requester, chain, transport: http(url) });
-      const hash = await wallet.writeContract({ ...refereed, functionName: "createJob", args: [jobParamsForSpec(spec, terms)], value: reward });
-      const receipt = await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50 });
+      const receipt = await send(requester, { ...refereed, functionName: "createJob", args: [jobParamsForSpec(spec, terms)], value: reward });
       const ev = parseEventLogs({ abi: refereed.abi, logs: receipt.logs, eventName: "JobCreated" }) as unknown as { args: { jobId: bigint } }[];
       return ev[0]!.args.jobId;
     },

@@ -6,7 +6,10 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { bytesToHex, type Hex } from "viem";
+import type { JobSpec } from "@refereed/engine";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const MAIN = { trainer: "packages/trainer/src/main.ts", challenger: "packages/challenger/src/main.ts" } as const;
@@ -63,6 +66,37 @@ process.on("exit", killAllBots);
 export function writeConfig(path: string, config: Record<string, unknown>): string {
   writeFileSync(path, JSON.stringify(config, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2));
   return path;
+}
+
+/** The fields every bot config of these tests shares: the RPC endpoint, the deployment `useChain` wrote under `dir`,
+ * one confirmation, fast polling and ticks. */
+export function botBase(dir: string, rpcUrl: string, timing: { readonly pollIntervalMs?: number; readonly tickMs?: number } = {}) {
+  return { rpcUrl, deployment: join(dir, "deployments", "e2e.json"), confirmations: 1, pollIntervalMs: timing.pollIntervalMs ?? 100, tickMs: timing.tickMs ?? 300, logLevel: "info" };
+}
+
+/** A trainer bot's config over `base`: its key, VRF seed, job and trace server; `attack` makes it a cheating trainer. */
+export function trainerBotConfig(
+  base: ReturnType<typeof botBase>,
+  t: {
+    readonly privateKey: Hex;
+    readonly vrfSeed: Uint8Array;
+    readonly spec: JobSpec;
+    readonly jobId: bigint;
+    readonly dataDir: string;
+    readonly traceServer: Record<string, unknown>;
+    readonly attack?: { readonly kind: string; readonly step: number };
+  },
+): Record<string, unknown> {
+  return {
+    ...base,
+    key: { privateKey: t.privateKey },
+    vrf: { seed: bytesToHex(t.vrfSeed) },
+    spec: t.spec,
+    jobId: t.jobId,
+    ...(t.attack ? { attack: t.attack.kind, attackStep: t.attack.step } : {}),
+    dataDir: t.dataDir,
+    traceServer: t.traceServer,
+  };
 }
 
 /** Spawns `node --import tsx packages/<kind>/src/main.ts --config <config>` in the repository root. */

@@ -10,7 +10,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { bytesToHex, createWalletClient, http, parseEventLogs, type LocalAccount } from "viem";
+import { parseEventLogs, type LocalAccount } from "viem";
 import { loadArtifact } from "@refereed/client";
 import { TraceReader, loadMnist } from "@refereed/engine";
 import {
@@ -26,8 +26,8 @@ import {
   sideToMove,
   type Target,
 } from "../src/index.js";
-import { REWARD, TERMS, TRAIN_EXAMPLES, freePort, makeSpec, transactionsFrom, until, type Chain, useChain, type JobStateTuple, FUNDED } from "./fixtures.js";
-import { killAllBots, startBot, writeConfig } from "./procs.js";
+import { REWARD, TERMS, TRAIN_EXAMPLES, freePort, makeSpec, transactionsFrom, until, type Chain, useChain, type JobStateTuple, FUNDED, type SendRequest } from "./fixtures.js";
+import { botBase, killAllBots, startBot, trainerBotConfig, writeConfig } from "./procs.js";
 
 let chain: Chain;
 const tmp = useChain("trainer-restart", (c) => (chain = c), killAllBots);
@@ -42,20 +42,10 @@ describe("trainer process: kill -9 mid-game and restart", () => {
     const spec = makeSpec(vrfSeed, 6, 41);
     const jobId = await chain.createJob(requester, spec);
     const dataDir = join(tmp.dir, "trainer-state");
-    const config = writeConfig(join(tmp.dir, "trainer.json"), {
-      rpcUrl: chain.url,
-      deployment: join(tmp.dir, "deployments", "e2e.json"),
-      key: { privateKey: key },
-      vrf: { seed: bytesToHex(vrfSeed) },
-      spec,
-      jobId,
-      dataDir,
-      traceServer: { port: await freePort() },
-      confirmations: 1,
-      pollIntervalMs: 100,
-      tickMs: 200,
-      logLevel: "info",
-    });
+    const config = writeConfig(
+      join(tmp.dir, "trainer.json"),
+      trainerBotConfig(botBase(tmp.dir, chain.url, { tickMs: 200 }), { privateKey: key, vrfSeed, spec, jobId, dataDir, traceServer: { port: await freePort() } }),
+    );
     let proc = startBot("trainer", config, "trainer-1");
     await proc.ready();
     await until("both rollups submitted", async () => (await chain.read<JobStateTuple>("jobState", [jobId]))[2] === 2n, 120_000);
@@ -66,13 +56,7 @@ describe("trainer process: kill -9 mid-game and restart", () => {
     const target: Target = { branch: "graph", iteration: 1, node: reader.template.nodes.find((n) => n.name === "fc2.z")!.id, element: 7 };
     const contracts = protocolContracts(chain.deployment);
     const protocol = new ProtocolReader(chain.publicClient, contracts);
-    const wallet = createWalletClient({ account: rogue, transport: http(chain.url), chain: { id: await chain.publicClient.getChainId(), name: "hh", nativeCurrency: { name: "E", symbol: "E", decimals: 18 }, rpcUrls: { default: { http: [chain.url] } } } });
-    const send = async (req: ReturnType<typeof callRequest> & { value?: bigint }) => {
-      const hash = await wallet.writeContract(req as Parameters<typeof wallet.writeContract>[0]);
-      const r = await chain.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50 });
-      assert.equal(r.status, "success");
-      return r;
-    };
+    const send = (req: SendRequest) => chain.send(rogue, req);
     const claim = data.claim;
     const rollup0 = jobId << 64n;
     const opened = await send({ ...contracts.refereed, functionName: "openGame", args: [rollup0, claim.startState, claim.rollupRoot, claim.endState], value: TERMS.challengerBond });
