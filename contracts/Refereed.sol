@@ -1140,7 +1140,7 @@ contract Refereed is ReentrancyGuard, Multicall {
         ctx.rollupRoot = rollupRoot;
         ctx.endState = endState;
         ctx.firstStep = index * f.rollupSteps;
-        ctx.iterations = uint64(_min(f.rollupSteps, f.stepsTotal - ctx.firstStep));
+        ctx.iterations = _iterationsFrom(f.rollupSteps, f.stepsTotal, ctx.firstStep);
         ctx.iteration = g.iteration;
         ctx.step = ctx.firstStep + g.iteration;
         ctx.graphRoot = g.graphRoot;
@@ -1269,8 +1269,13 @@ contract Refereed is ReentrancyGuard, Multicall {
 
     /// @dev Iterations of rollup `index`: rollupSteps, or what remains of stepsTotal for the last one.
     function _iterations(Job storage j, uint64 index) private view returns (uint64) {
-        uint256 first = uint256(index) * j.rollupSteps;
-        return uint64(_min(j.rollupSteps, j.stepsTotal - first));
+        uint64 rollupSteps = j.rollupSteps;
+        return _iterationsFrom(rollupSteps, j.stepsTotal, uint256(index) * rollupSteps);
+    }
+
+    /// @dev The same from the job's two fields and the rollup's first step (the step has them from its facts).
+    function _iterationsFrom(uint64 rollupSteps, uint64 stepsTotal, uint256 firstStep) private pure returns (uint64) {
+        return uint64(_min(rollupSteps, stepsTotal - firstStep));
     }
 
     function _min(uint256 a, uint256 b) private pure returns (uint256) {
