@@ -11,8 +11,8 @@
  *
  * Progress: events of the chain as lines on stdout; on stderr a progress bar (a terminal) or plain lines (a pipe, a
  * log): the chain starting, the jobs created, the training steps of every trainer (each serves its Prometheus
- * counter on 127.0.0.1, at the address its log's ready line names), then the jobs settling (rollups submitted and finalized, the next challenge window, games
- * resolved, attacks caught).
+ * counter on 127.0.0.1, at the address its log's ready line names), then the jobs settling (rollups submitted and
+ * finalized, the next challenge window, games resolved, attacks caught).
  *
  * Environment: DEMO_HONEST_STEPS (default 375: three epochs, in 5 rollups), DEMO_ATTACK_STEPS (8), DEMO_TIMEOUT_S (540), DEMO_KEEP=1 keeps the
  * work directory (.refereed/demo-*: configs, logs of every process, traces, bot stores), DEMO_REPORT the report path.
