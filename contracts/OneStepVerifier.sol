@@ -138,6 +138,8 @@ contract OneStepVerifier is IOneStepVerifier {
     error ToleranceProfileNotSupported(uint32 profile);
     /// @notice The node's descriptor gives `numel` elements; the game entered a tensor of `ctxNumel`.
     error DescriptorMismatch(uint256 nodeId, uint256 numel, uint256 ctxNumel);
+    /// @notice The proof's descriptor hashes to `given`, not to the hash of the descriptor the game opened (`expected`).
+    error DescriptorHashMismatch(uint256 nodeId, bytes16 expected, bytes16 given);
     /// @notice The template node has the wrong number of inputs or attributes for its op.
     error TemplateArity(uint256 nodeId, uint16 opcode, uint256 inputs, uint256 attrs);
     /// @notice The shapes of node `nodeId` and its input/linked node `otherNode` are inconsistent for the op.
@@ -154,7 +156,7 @@ contract OneStepVerifier is IOneStepVerifier {
     error TrainerKeyMismatch(bytes32 registered, bytes32 given);
     /// @notice A dropout node names a layer without a journal entry.
     error DropoutLayerInvalid(uint256 layer, uint256 dropoutLayers);
-    /// @notice The element proof's head (an offset, then the four head words of ElementProof) is not inside `proof`.
+    /// @notice The element proof's head (an offset, then the three head words of ElementProof) is not inside `proof`.
     error ProofEncodingInvalid(uint256 offset, uint256 length);
     /// @notice A dataset label cannot be represented exactly as a float32 (>= 2^24).
     error LabelNotRepresentable(uint256 label);
@@ -175,9 +177,10 @@ contract OneStepVerifier is IOneStepVerifier {
     }
 
     /// @notice The proof of `verifyElement`: `abi.encode(ElementProof)`.
-    /// @dev `descriptor`/`templateProof` open node ctx.nodeId. `inputs[k]` opens `node.inputs[k]`; a linear's bias may
-    /// have an empty `graphProof` when its node is the weight's sibling leaf (b = w ^ 1): the weight's proof then
-    /// authenticates it (`_openRootOrSibling`). `link` is per op:
+    /// @dev `descriptor` is node ctx.nodeId's (bound by ctx.descriptorHash, no template proof). `inputs[k]` opens
+    /// `node.inputs[k]`; a dot product's second operand and a linear's bias may have an empty `graphProof` when their
+    /// node is the sibling leaf of the input before (id = prev ^ 1): that input's proof then authenticates it
+    /// (`_openRootOrSibling`). `link` is per op:
     ///  - PARAM: iteration 0: abi.encode(StateLeaf) from ctx.startState; else abi.encode(PrevLink)
     ///  - SGD / MOMENTUM: in the rollup's last iteration abi.encode(TemplateLeaf paramNode, StateLeaf) from
     ///    ctx.endState (paramNode: the PARAM node naming this update node, rule T1), else empty
@@ -186,7 +189,6 @@ contract OneStepVerifier is IOneStepVerifier {
     ///  - every other op: empty
     struct ElementProof {
         bytes descriptor;
-        bytes32[] templateProof;
         TensorOpening[] inputs;
         bytes link;
     }
@@ -258,8 +260,11 @@ contract OneStepVerifier is IOneStepVerifier {
     function verifyElement(StepContext calldata ctx, bytes calldata proof) external view returns (bool trainerValid) {
         _checkProfile(ctx);
         ElementProof calldata p = _elementProof(proof);
-        LibTemplate.Node memory node =
-            LibTemplate.open(ctx.templateRoot, ctx.nodeCount, ctx.nodeId, p.descriptor, p.templateProof);
+        // INVARIANT: the descriptor is the template's leaf ctx.nodeId: the one the game opened against ctx.templateRoot
+        // at the node's reveal and keeps as ctx.descriptorHash (a second template proof would re-prove the same leaf).
+        bytes16 h = bytes16(keccak256(p.descriptor));
+        if (h != ctx.descriptorHash) revert DescriptorHashMismatch(ctx.nodeId, ctx.descriptorHash, h);
+        LibTemplate.Node memory node = LibTemplate.decode(p.descriptor);
         // INVARIANT: the game entered the tensor with the template's length; the same descriptor must say so.
         if (node.numel != ctx.numel) revert DescriptorMismatch(ctx.nodeId, node.numel, ctx.numel);
         // INVARIANT: a well-formed shape (element indices below are derived from rows and cols).
@@ -441,7 +446,10 @@ contract OneStepVerifier is IOneStepVerifier {
             if (node.cols != 1) revert TemplateShape(ctx.nodeId, ctx.nodeId);
             b = _ones(k);
         } else {
-            b = _rowOf(ctx, node.inputs[1], p.inputs[1], uint256(node.cols) * k, j * k, (j + 1) * k, extra);
+            // the second operand: its tensor root by its own graph proof, or as the first's sibling leaf (the engine
+            // places a matmul_nt's operands at ids 2i, 2i + 1)
+            _openRootOrSibling(ctx, node.inputs[1], p.inputs[1], node.inputs[0], p.inputs[0]);
+            b = _rowAt(node.inputs[1], p.inputs[1], uint256(node.cols) * k, j * k, (j + 1) * k, extra);
         }
         if (extra == 1) {
             // the bias b[j]: its tensor root by its own graph proof, or as w's sibling leaf (w = 2i, b = 2i + 1)
@@ -696,7 +704,8 @@ contract OneStepVerifier is IOneStepVerifier {
 
     /// @dev Verifies input `id`'s tensor root: by its own graph proof, or, when that is empty, as the level-0 sibling of
     /// input `prevId` (id == prevId ^ 1), whose graph proof (verified by the caller) then carries leafHash(tensorRoot)
-    /// as its first sibling. A padding sibling is ZERO, never a leaf hash, so only a real node id passes.
+    /// as its first sibling. A padding sibling is ZERO, never a leaf hash, so only a real node id passes. Used for a
+    /// dot product's second operand (after the first) and a linear's bias (after the weight).
     function _openRootOrSibling(
         StepContext calldata ctx,
         uint256 id,
@@ -766,6 +775,15 @@ contract OneStepVerifier is IOneStepVerifier {
         uint256 extra
     ) private view returns (bytes memory row) {
         _openRoot(ctx, id, o);
+        return _rowAt(id, o, len, start, end, extra);
+    }
+
+    /// @dev `_rowOf` against `o.tensorRoot`, which the caller has verified.
+    function _rowAt(uint256 id, TensorOpening calldata o, uint256 len, uint256 start, uint256 end, uint256 extra)
+        private
+        view
+        returns (bytes memory row)
+    {
         if (!_openRange(o, len, start, end)) revert OpeningInvalid(Opening.InputChunks, id);
         row = new bytes(4 * (end - start + extra));
         bytes[] calldata chunks = o.chunks;
@@ -840,9 +858,9 @@ contract OneStepVerifier is IOneStepVerifier {
     /// since every value a rule uses is opened against a root of `ctx` (or, for the public key, its hash).
     function _elementProof(bytes calldata proof) private pure returns (ElementProof calldata p) {
         uint256 off = proof.length >= 32 ? uint256(bytes32(proof[:32])) : type(uint256).max;
-        // INVARIANT: the four head words (0x80 bytes) of the struct lie inside `proof`.
-        if (off > proof.length || proof.length - off < 0x80) revert ProofEncodingInvalid(off, proof.length);
-        // Assembly: a calldata struct pointer is the absolute offset of its head. Safe: off + 0x80 <= proof.length.
+        // INVARIANT: the three head words (0x60 bytes) of the struct lie inside `proof`.
+        if (off > proof.length || proof.length - off < 0x60) revert ProofEncodingInvalid(off, proof.length);
+        // Assembly: a calldata struct pointer is the absolute offset of its head. Safe: off + 0x60 <= proof.length.
         assembly {
             p := add(proof.offset, off)
         }

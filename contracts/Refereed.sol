@@ -83,7 +83,8 @@ contract Refereed is ReentrancyGuard, Multicall {
         ChallengerBond,
         TemplateRoot,
         Reward,
-        SubmissionTimeout
+        SubmissionTimeout,
+        DropoutLayers
     }
 
     /// @notice What a requester fixes when it creates a job (the reward is `msg.value`).
@@ -186,7 +187,7 @@ contract Refereed is ReentrancyGuard, Multicall {
     }
 
     struct Game {
-        bytes32 current; // slot 0: the hash at the current position
+        bytes32 current; // slot 0: the hash at the current position (at ElementStep: the element's float32 bits)
         // slot 1: what every move reads and writes, in one slot (128 + 120 + 8 bits)
         Position pos;
         Clock clock;
@@ -194,12 +195,17 @@ contract Refereed is ReentrancyGuard, Multicall {
         // slot 2
         address challenger;
         uint96 rollupId;
-        // slot 3: path context, written at leaf reveals
-        uint64 iteration;
+        // slot 3: path context, written at leaf reveals. The widths are the game's bounds: an iteration is an index of
+        // a rollup tree (< 2^48, a Position's length), an element one of a tensor whose length is a u32 of the
+        // template, a journal index one of the job's dropout layers (< 2^16, createJob). The tensor's length is not
+        // kept: from the node's reveal on it is the position's length.
+        uint48 iteration;
         uint32 nodeId;
-        uint64 element;
-        uint32 journalIndex;
-        uint64 numel;
+        uint32 element;
+        uint16 journalIndex;
+        /// @dev bytes16(keccak256(descriptor)) of the node revealed (its descriptor opened against the template at
+        /// `revealNode`): the one-step check takes the descriptor by this hash instead of a second template proof
+        bytes16 descriptorHash;
         // slots 4..6
         bytes32 graphRoot;
         bytes32 journalRoot;
@@ -334,8 +340,8 @@ contract Refereed is ReentrancyGuard, Multicall {
     event NodeRevealed(uint256 indexed gameId, uint32 nodeId, bytes32 tensorRoot, uint64 numel);
     /// @notice A chunk was revealed (its bytes, for the challenger's choice).
     event ChunkRevealed(uint256 indexed gameId, uint64 chunkIndex, bytes chunk);
-    /// @notice The challenger chose the element to adjudicate.
-    event ElementChosen(uint256 indexed gameId, uint64 element);
+    /// @notice The challenger chose the element to adjudicate; `bits` is its committed float32 value.
+    event ElementChosen(uint256 indexed gameId, uint64 element, uint32 bits);
     /// @notice A journal entry was revealed.
     event JournalEntryRevealed(uint256 indexed gameId, uint32 journalIndex, bytes entry);
     /// @notice The one-step check ran.
@@ -403,6 +409,8 @@ contract Refereed is ReentrancyGuard, Multicall {
         // INVARIANT: a rollup tree's length and indices fit a Position (48 bits).
         if (p.rollupSteps == 0 || p.rollupSteps >= 1 << 48) revert JobParamInvalid(JobField.RollupSteps);
         if (p.nodeCount == 0) revert JobParamInvalid(JobField.NodeCount);
+        // INVARIANT: a journal index fits its 16 bits in the game's path slot.
+        if (p.dropoutLayers > type(uint16).max) revert JobParamInvalid(JobField.DropoutLayers);
         if (p.challengeWindow == 0) revert JobParamInvalid(JobField.ChallengeWindow);
         // INVARIANT: the budgets fit a Clock (40 bits of seconds).
         if (p.trainerClock == 0 || p.trainerClock > LibClock.MAX_FIELD) revert JobParamInvalid(JobField.TrainerClock);
@@ -679,7 +687,7 @@ contract Refereed is ReentrancyGuard, Multicall {
         if (leaf.length != ITERATION_LEAF_BYTES) revert LeafLength(leaf.length, ITERATION_LEAF_BYTES);
         _checkLeaf(g, leaf);
         (Job storage j,) = _rollup(g.rollupId);
-        uint64 iteration = uint64(p.index());
+        uint48 iteration = uint48(p.index()); // < the rollup tree's length < 2^48 (a Position's length)
         uint64 stepNo = uint64(bytes8(leaf[0:8]));
         uint64 want = uint64(uint64(g.rollupId) * j.rollupSteps + iteration);
         // INVARIANT: iteration i of a rollup is step firstStep + i (the index is bound by the tree's path bits).
@@ -734,8 +742,8 @@ contract Refereed is ReentrancyGuard, Multicall {
         // INVARIANT: the tensor's length comes from the requester's template, never from the trainer.
         uint64 numel = LibTemplate.openNumel(j.templateRoot, j.nodeCount, nodeId, descriptor, templateProof);
         g.nodeId = uint32(nodeId);
+        g.descriptorHash = bytes16(keccak256(descriptor));
         g.tensorRoot = tensorRoot;
-        g.numel = numel;
         g.current = tensorRoot;
         g.pos = LibPosition.pack(
             Phase.TensorTree, LibMerkle.depthOf(LibMerkle.numLeaves(LibMerkle.KIND_TENSOR, numel)), 0, numel, true, false
@@ -758,8 +766,10 @@ contract Refereed is ReentrancyGuard, Multicall {
         emit ChunkRevealed(gameId, uint64(p.index()), chunk);
     }
 
-    /// @notice The challenger chooses one element of the revealed chunk (`offset` < the chunk's element count).
-    function chooseElement(uint256 gameId, uint256 offset) external {
+    /// @notice The challenger chooses one element of the revealed chunk (`offset` < the chunk's element count) and
+    /// opens it from the chunk's word tree (SPEC §2.5), so the game holds the value it disputes.
+    /// @param opening the element's word and its five siblings (192 bytes), as in `ChunkRevealed`'s chunk
+    function chooseElement(uint256 gameId, uint256 offset, bytes calldata opening) external {
         Game storage g = _live(gameId);
         _onlyChallenger(gameId, g);
         Position p = g.pos;
@@ -769,9 +779,12 @@ contract Refereed is ReentrancyGuard, Multicall {
         uint256 element = p.index() * LibMerkle.CHUNK_ELEMS + offset;
         // INVARIANT: a real element of the chunk (offset < 256 and element < numel).
         if (offset >= LibMerkle.CHUNK_ELEMS || element >= numel) revert ElementOutOfRange(element, numel);
-        g.element = uint64(element);
+        uint32 bits = LibWordTree.openElement(g.current, offset, opening);
+        // From here the current hash is the disputed element's float32 bits (the word tree has served its purpose).
+        g.current = bytes32(uint256(bits));
+        g.element = uint32(element); // < numel, a u32 of the template
         g.pos = LibPosition.pack(Phase.ElementStep, 0, p.index(), numel, false, false);
-        emit ElementChosen(gameId, uint64(element));
+        emit ElementChosen(gameId, uint64(element), bits);
     }
 
     /// @notice Reveals the journal entry reached in the journal tree (264 bytes, SPEC §3); the game goes to its
@@ -783,7 +796,7 @@ contract Refereed is ReentrancyGuard, Multicall {
         _charge(gameId, g, Side.Trainer);
         if (entry.length != JOURNAL_ENTRY_BYTES) revert LeafLength(entry.length, JOURNAL_ENTRY_BYTES);
         _checkLeaf(g, entry);
-        g.journalIndex = uint32(p.index());
+        g.journalIndex = uint16(p.index()); // < dropoutLayers < 2^16 (createJob)
         g.pos = LibPosition.pack(Phase.JournalStep, 0, p.index(), p.len(), false, false);
         emit JournalEntryRevealed(gameId, uint32(p.index()), entry);
     }
@@ -795,7 +808,7 @@ contract Refereed is ReentrancyGuard, Multicall {
     /// @notice Runs the one-step check at the end of the path (anyone may call; it is the trainer's turn, and its
     /// clock runs until someone does). The verifier's verdict resolves the game.
     /// @param startState,rollupRoot,endState the rollup's claim (checked against its commitment)
-    /// @param leafData the chunk holding the element (element step) or the journal entry (journal step)
+    /// @param leafData empty (element step: the element was opened at chooseElement) or the journal entry (journal step)
     /// @param proof the verifier's openings (IOneStepVerifier)
     function step(
         uint256 gameId,
@@ -813,11 +826,21 @@ contract Refereed is ReentrancyGuard, Multicall {
         StepContext memory ctx = _context(g, startState, rollupRoot, endState);
         bool trainerValid;
         if (ph == Phase.ElementStep) {
-            ctx.elementBits = LibWordTree.openElement(g.current, ctx.element % LibMerkle.CHUNK_ELEMS, leafData);
+            ctx.graphRoot = g.graphRoot;
+            ctx.journalRoot = g.journalRoot; // the dropout rules open the layer's entry
+            ctx.nodeId = g.nodeId;
+            ctx.descriptorHash = g.descriptorHash;
+            ctx.tensorRoot = g.tensorRoot;
+            ctx.numel = uint64(p.len()); // the tensor's length, since the node's reveal
+            ctx.element = g.element;
+            // INVARIANT: the element's value was opened at chooseElement; an element step carries no leaf data.
+            if (leafData.length != 0) revert LeafLength(leafData.length, 0);
+            ctx.elementBits = uint32(uint256(g.current));
             trainerValid = verifier.verifyElement(ctx, proof);
         } else {
             _checkLeaf(g, leafData);
-            ctx.journalEntry = leafData;
+            ctx.journalIndex = g.journalIndex;
+            ctx.journalEntry = leafData; // opened against the journal root by the game: the roots are not needed
             trainerValid = verifier.verifyJournalEntry(ctx, proof);
         }
         emit Stepped(gameId, msg.sender, trainerValid);
@@ -1143,13 +1166,6 @@ contract Refereed is ReentrancyGuard, Multicall {
         ctx.iterations = _iterationsFrom(f.rollupSteps, f.stepsTotal, ctx.firstStep);
         ctx.iteration = g.iteration;
         ctx.step = ctx.firstStep + g.iteration;
-        ctx.graphRoot = g.graphRoot;
-        ctx.journalRoot = g.journalRoot;
-        ctx.nodeId = g.nodeId;
-        ctx.tensorRoot = g.tensorRoot;
-        ctx.numel = g.numel;
-        ctx.element = g.element;
-        ctx.journalIndex = g.journalIndex;
     }
 
     // =================================================================================================================

@@ -59,8 +59,8 @@ const MODEL: MlpConfig = {
     { num: 1, den: 10 },
     { num: 1, den: 10 },
   ],
-  lr: 0.05,
-  momentum: 0.9,
+  lr: 0.1,
+  momentum: 0.8,
 };
 const NONCE = sha256(new TextEncoder().encode("bench-engine nonce"));
 const INIT = sha256(new TextEncoder().encode("bench-engine init"));
@@ -356,7 +356,7 @@ function buildTfjsModel(tf: Tf): TfModel {
       tf.layers.dense({ units: 10, activation: "softmax" }),
     ],
   });
-  model.compile({ optimizer: tf.train.momentum(0.05, 0.9), loss: "categoricalCrossentropy" });
+  model.compile({ optimizer: tf.train.momentum(0.1, 0.8), loss: "categoricalCrossentropy" });
   return model;
 }
 

@@ -35,7 +35,7 @@ const HONEST_STEPS = Number(process.env.DEMO_HONEST_STEPS ?? 375);
 const ATTACK_STEPS = Number(process.env.DEMO_ATTACK_STEPS ?? 8);
 const TIMEOUT_S = Number(process.env.DEMO_TIMEOUT_S ?? 540);
 const REPORT = resolve(process.env.DEMO_REPORT ?? join(repoRoot, "demo-report.json"));
-const MODEL = { sizes: [784, 128, 64, 10], batch: 64, dropout: [{ num: 1, den: 10 }, { num: 1, den: 10 }], lr: 0.05, momentum: 0.9 };
+const MODEL = { sizes: [784, 128, 64, 10], batch: 64, dropout: [{ num: 1, den: 10 }, { num: 1, den: 10 }], lr: 0.1, momentum: 0.8 };
 const ECON = { window: 75, trainerClock: 150, challengerClock: 150, submissionTimeout: 1_800, reward: "1", trainerBond: "0.5", challengerBond: "0.1" };
 /** A caught trainer's bond: half to the winning challenger, the rest to the requester (docs/GAME.md §6). */
 const BONDS_MOVED = (() => {

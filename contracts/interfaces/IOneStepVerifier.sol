@@ -35,10 +35,13 @@ struct StepContext {
     /// @dev index of the iteration in the rollup (leaf index of the rollup tree)
     uint64 iteration;
     uint64 step;
+    // ── element step (zero in a journal step) ──
     bytes32 graphRoot;
     bytes32 journalRoot;
-    // ── element step (zero in a journal step) ──
     uint32 nodeId;
+    /// @dev bytes16(keccak256(descriptor)) of node nodeId's descriptor, which the game opened against templateRoot when
+    /// the node was revealed: the verifier takes the descriptor by this hash (docs/GAME.md §5)
+    bytes16 descriptorHash;
     bytes32 tensorRoot;
     uint64 numel;
     uint64 element;

@@ -6,6 +6,7 @@ import {Refereed} from "../Refereed.sol";
 import {LibMerkle} from "../lib/LibMerkle.sol";
 import {LibTemplate} from "../lib/LibTemplate.sol";
 import {LibWordTree} from "../lib/LibWordTree.sol";
+import {LibFloat32} from "../lib/LibFloat32.sol";
 import {Clock, LibClock, Side} from "../types/Clock.sol";
 import {Phase, Position, LibPosition} from "../types/Position.sol";
 
@@ -165,34 +166,48 @@ contract RefereedTest is RefereedFixture {
         _eq(uint256(Clock.unwrap(afterG.clock)), uint256(Clock.unwrap(before.clock)), "clock unchanged");
     }
 
-    /// The one-step opens the element through the chunk's word tree: any flipped bit of the word or of a sibling, or a
-    /// wrong length, reverts and changes nothing; the right opening then adjudicates.
-    function testFuzz_step_elementOpening_anyFlippedBit_reverts(uint256 which, uint8 bit, uint256 element) public {
+    /// The challenger opens its chosen element through the chunk's word tree: any flipped bit of the word or of a
+    /// sibling, or a wrong length, reverts and changes nothing; the right opening moves the game to the one-step, which
+    /// then takes no leaf data and adjudicates.
+    function testFuzz_chooseElement_opening_anyFlippedBit_reverts(uint256 which, uint8 bit, uint256 element) public {
         uint256 jobId = _job(false);
         uint256 gameId = _open(jobId, false, 0, address(0xC1));
-        for (uint256 guard; guard < 40 && refereed.getGame(gameId).pos.phase() != Phase.ElementStep; ++guard) {
+        for (
+            uint256 guard;
+            guard < 40 && refereed.sideToMove(gameId) != Side.Challenger
+                || refereed.getGame(gameId).pos.phase() != Phase.ChunkLeaf;
+            ++guard
+        ) {
             if (refereed.sideToMove(gameId) == Side.Trainer) _trainerMove(gameId, false);
             else _challengerMove(gameId, false, 1, 1, element);
         }
         Refereed.Game memory g = refereed.getGame(gameId);
-        _eq(uint256(g.pos.phase()), uint256(Phase.ElementStep), "at the one-step");
+        _eq(uint256(g.pos.phase()), uint256(Phase.ChunkLeaf), "at the element choice");
+        uint256 offset = element % 4;
         bytes memory chunk = trace.nodeChunk(false, 0, g.iteration, g.nodeId);
-        bytes memory opening = trace.elementOpening(chunk, g.element % 256);
-        bytes memory proof = trace.stepProof(false, 0, g.iteration, g.nodeId);
-        bytes32 state = trace.stateRoot();
-        bytes32 root = trace.rollupRoot(false, 0);
+        bytes memory opening = trace.elementOpening(chunk, offset);
         bytes memory bad = bytes.concat(opening);
         uint256 k = which % 192;
         bad[k] = bad[k] ^ bytes1(uint8(1) << (bit % 8));
+        vm.startPrank(g.challenger);
         vm.expectPartialRevert(LibWordTree.WordOpeningMismatch.selector);
-        vm.prank(TRAINER);
-        refereed.step(gameId, state, root, state, bad, proof);
+        refereed.chooseElement(gameId, offset, bad);
         vm.expectRevert(abi.encodeWithSelector(LibWordTree.WordOpeningLength.selector, chunk.length, 192));
-        vm.prank(TRAINER);
-        refereed.step(gameId, state, root, state, chunk, proof);
-        _eq(uint256(refereed.getGame(gameId).status), uint256(Refereed.GameStatus.InProgress), "still in progress");
+        refereed.chooseElement(gameId, offset, chunk);
+        _eq(uint256(keccak256(abi.encode(refereed.getGame(gameId)))), uint256(keccak256(abi.encode(g))), "game unchanged");
+        refereed.chooseElement(gameId, offset, opening);
+        vm.stopPrank();
+        g = refereed.getGame(gameId);
+        _eq(uint256(g.pos.phase()), uint256(Phase.ElementStep), "at the one-step");
+        _eq(uint256(g.current), LibFloat32.elementAt(chunk, offset), "the game holds the element's bits");
+        bytes memory proof = trace.stepProof(false, 0, g.iteration, g.nodeId);
+        bytes32 state = trace.stateRoot();
+        bytes32 root = trace.rollupRoot(false, 0);
+        vm.expectRevert(abi.encodeWithSelector(Refereed.LeafLength.selector, opening.length, 0));
         vm.prank(TRAINER);
         refereed.step(gameId, state, root, state, opening, proof);
+        vm.prank(TRAINER);
+        refereed.step(gameId, state, root, state, "", proof);
         _eq(uint256(refereed.getGame(gameId).status), uint256(Refereed.GameStatus.TrainerWon), "honest element");
     }
 
@@ -347,7 +362,7 @@ contract RefereedTest is RefereedFixture {
         return LibPosition.pack(Phase.TensorTree, 47, index, len, true, true);
     }
 
-    function test_createJob_clocksAndRollupLengthBeyondTheirFields_revert() public {
+    function test_createJob_clocksRollupLengthAndDropoutLayersBeyondTheirFields_revert() public {
         Refereed.JobParams memory p = _params();
         p.trainerClock = uint64(1) << 40;
         vm.expectRevert(abi.encodeWithSelector(Refereed.JobParamInvalid.selector, Refereed.JobField.TrainerClock));
@@ -361,9 +376,14 @@ contract RefereedTest is RefereedFixture {
         vm.expectRevert(abi.encodeWithSelector(Refereed.JobParamInvalid.selector, Refereed.JobField.RollupSteps));
         refereed.createJob{value: REWARD}(p);
         p = _params();
+        p.dropoutLayers = 1 << 16; // a journal index has 16 bits in the game's path slot
+        vm.expectRevert(abi.encodeWithSelector(Refereed.JobParamInvalid.selector, Refereed.JobField.DropoutLayers));
+        refereed.createJob{value: REWARD}(p);
+        p = _params();
         p.trainerClock = (uint64(1) << 40) - 1;
         p.challengerClock = (uint64(1) << 40) - 1;
         p.rollupSteps = (uint64(1) << 48) - 1;
+        p.dropoutLayers = (1 << 16) - 1;
         _true(refereed.createJob{value: REWARD}(p) > 0, "the largest values that fit are accepted");
     }
 

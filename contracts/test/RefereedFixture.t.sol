@@ -325,9 +325,8 @@ abstract contract RefereedFixture {
 
     function _step(uint256 gameId, bool cheat, Refereed.Game memory g) private {
         uint256 r = uint64(g.rollupId);
-        bytes memory opening = trace.elementOpening(trace.nodeChunk(cheat, r, g.iteration, g.nodeId), g.element % 256);
         bytes memory proof = trace.stepProof(cheat, r, g.iteration, g.nodeId);
-        refereed.step(gameId, trace.stateRoot(), trace.rollupRoot(cheat, r), trace.stateRoot(), opening, proof);
+        refereed.step(gameId, trace.stateRoot(), trace.rollupRoot(cheat, r), trace.stateRoot(), "", proof);
     }
 
     /// @notice The challenger's choice: iteration `iter`, node `node`, element `element` (each reduced to a real one).
@@ -346,7 +345,9 @@ abstract contract RefereedFixture {
             uint256 k = node % 2;
             refereed.choose(gameId, k, trace.graphLeaf(cheat, r, g.iteration, k), trace.graphProof(cheat, r, g.iteration, k));
         } else if (ph == Phase.ChunkLeaf) {
-            refereed.chooseElement(gameId, element % 4);
+            uint256 offset = element % 4;
+            bytes memory chunk = trace.nodeChunk(cheat, r, g.iteration, g.nodeId);
+            refereed.chooseElement(gameId, offset, trace.elementOpening(chunk, offset));
         } else {
             revert AssertionFailed("no challenger move in this phase", uint256(ph), 0);
         }

@@ -208,55 +208,60 @@ describe("bad calldata in a game", () => {
     assert.equal((await h.game(gameId)).phase, Phase.TensorTree);
   });
 
-  it("the chunk and the element: wrong chunk length, an element past the tensor's end", async () => {
+  it("the chunk and the element: wrong chunk length, an element past the tensor's end, a wrong element opening", async () => {
     await h.trainerMove(gameId, R); // tensor root reveal: 2 chunks
     const s = await h.game(gameId);
     const children = childrenOf(h.trace.rollups[R]!.iterations[2]!.trees[1]!, 1, 0n, 1);
     await h.sent(w().choose([gameId, 1n, toHex(children[1]!), hexes(siblingsOf(children, 1))], alice()));
     assert.ok(s.revealed);
-    const out = h.trace.rollups[R]!.iterations[2]!.outputs[1]!;
+    const it = h.trace.rollups[R]!.iterations[2]!;
+    const out = it.outputs[1]!;
     await refused(h, gameId, () => w().revealChunk([gameId, toHex(chunkOf(out, 0))]), "LeafLength", [1024n, 176n]);
-    await h.sent(w().revealChunk([gameId, toHex(chunkOf(out, 1))]));
-    await refused(h, gameId, () => w().chooseElement([gameId, 44n], alice()), "ElementOutOfRange", [300n, 300n]);
-    await refused(h, gameId, () => w().chooseElement([gameId, 256n], alice()), "ElementOutOfRange", [512n, 300n]);
-    await h.sent(w().chooseElement([gameId, 40n], alice()));
+    const raw = chunkOf(out, 1);
+    await h.sent(w().revealChunk([gameId, toHex(raw)]));
+    const opening = (o: number) => toHex(elementOpening(raw, o)); // the element's word + 5 siblings (SPEC §2.5)
+    await refused(h, gameId, () => w().chooseElement([gameId, 44n, opening(40)], alice()), "ElementOutOfRange", [300n, 300n]);
+    await refused(h, gameId, () => w().chooseElement([gameId, 256n, opening(40)], alice()), "ElementOutOfRange", [512n, 300n]);
+    // the opening must be the chosen element's, in the revealed chunk
+    await refused(h, gameId, () => w().chooseElement([gameId, 40n, toHex(elementOpening(chunkOf(it.outputs[0]!, 1), 40))], alice()), "WordOpeningMismatch");
+    const tampered = elementOpening(raw, 40);
+    flip(tampered, 100, 0x80); // a sibling's bit
+    await refused(h, gameId, () => w().chooseElement([gameId, 40n, toHex(tampered)], alice()), "WordOpeningMismatch");
+    await refused(h, gameId, () => w().chooseElement([gameId, 40n, opening(32)], alice()), "WordOpeningMismatch"); // another word
+    await refused(h, gameId, () => w().chooseElement([gameId, 40n, toHex(raw)], alice()), "WordOpeningLength", [176n, 192n]);
+    await h.sent(w().chooseElement([gameId, 40n, opening(40)], alice()));
     const g = await h.game(gameId);
     assert.equal(g.phase, Phase.ElementStep);
     assert.equal(g.element, 296);
+    assert.equal(BigInt(g.current), BigInt(new DataView(raw.buffer, raw.byteOffset).getUint32(4 * 40, true)), "the game holds the element's bits");
   });
 
-  it("the step: a wrong claim, a wrong element opening, a proof whose input opening fails", async () => {
-    const ro = h.trace.rollups[R]!;
-    const it = ro.iterations[2]!;
+  it("the step: a wrong claim, leaf data where none belongs, a proof whose input opening fails", async () => {
+    const it = h.trace.rollups[R]!.iterations[2]!;
     const raw = chunkOf(it.outputs[1]!, 1);
-    const chunk = toHex(elementOpening(raw, 296 % CHUNK_ELEMS)); // the element's word + 5 siblings (SPEC §2.5)
     const proof = stepProof(h.trace, R, 2, 1, 296);
     const [s, root, e] = h.trace.claim(R);
     const rid = h.rollupId(R);
-    await refused(h, gameId, () => w().step([gameId, e, root, s === e ? `0x${"11".repeat(32)}` : s, chunk, proof]), "ClaimMismatch");
-    await refused(h, gameId, () => w().step([gameId, s, root, e, toHex(elementOpening(chunkOf(it.outputs[0]!, 1), 40)), proof]), "WordOpeningMismatch");
-    const tampered = elementOpening(raw, 40);
-    flip(tampered, 100, 0x80); // a sibling's bit
-    await refused(h, gameId, () => w().step([gameId, s, root, e, toHex(tampered), proof]), "WordOpeningMismatch");
-    await refused(h, gameId, () => w().step([gameId, s, root, e, toHex(raw), proof]), "WordOpeningLength", [176n, 192n]);
+    await refused(h, gameId, () => w().step([gameId, e, root, s === e ? `0x${"11".repeat(32)}` : s, "0x", proof]), "ClaimMismatch");
+    await refused(h, gameId, () => w().step([gameId, s, root, e, toHex(elementOpening(raw, 40)), proof]), "LeafLength", [192n, 0n]);
     // Bad openings of the relu's input: the verifier refuses to judge (reverts); it never answers "invalid".
     const wrongChunk = stepProof(h.trace, R, 2, 1, 40); // chunk 0 (1024 bytes) where chunk 1 (176 bytes) is due
-    await refused(h, gameId, () => w().step([gameId, s, root, e, chunk, wrongChunk]), "ChunkLength", [1n, 1024n, 176n], h.verifier);
+    await refused(h, gameId, () => w().step([gameId, s, root, e, "0x", wrongChunk]), "ChunkLength", [1n, 1024n, 176n], h.verifier);
     const forged = stepProof(h.trace, R, 2, 1, 296, (input) => flip(input, 160, 0x01)); // the input element itself
-    await refused(h, gameId, () => w().step([gameId, s, root, e, chunk, forged]), "OpeningInvalid", ["input chunk"], h.verifier);
+    await refused(h, gameId, () => w().step([gameId, s, root, e, "0x", forged]), "OpeningInvalid", ["input chunk"], h.verifier);
     assert.equal((await h.game(gameId)).rollupId, rid);
-    await h.sent(w().step([gameId, s, root, e, chunk, proof], { account: h.anyone.account }));
+    await h.sent(w().step([gameId, s, root, e, "0x", proof], { account: h.anyone.account }));
     assert.equal((await h.game(gameId)).status, GameStatus.TrainerWon);
   });
 
   it("after resolution every move and the timeout are refused (no replay)", async () => {
     const [s, root, e] = h.trace.claim(R);
     const it = h.trace.rollups[R]!.iterations[2]!;
-    const chunk = toHex(elementOpening(chunkOf(it.outputs[1]!, 1), 40));
+    const opening = toHex(elementOpening(chunkOf(it.outputs[1]!, 1), 40));
     const args = [gameId, GameStatus.TrainerWon] as const;
-    await refused(h, gameId, () => w().step([gameId, s, root, e, chunk, stepProof(h.trace, R, 2, 1, 296)]), "GameNotInProgress", args);
+    await refused(h, gameId, () => w().step([gameId, s, root, e, "0x", stepProof(h.trace, R, 2, 1, 296)]), "GameNotInProgress", args);
     await refused(h, gameId, () => w().reveal([gameId, []]), "GameNotInProgress", args);
-    await refused(h, gameId, () => w().chooseElement([gameId, 0n], alice()), "GameNotInProgress", args);
+    await refused(h, gameId, () => w().chooseElement([gameId, 40n, opening], alice()), "GameNotInProgress", args);
     await networkHelpers.time.increase(100_000);
     await refused(h, gameId, () => w().timeout([gameId]), "GameNotInProgress", args);
     await assertions.revertWithCustomErrorWithArgs(w().timeout([999n]), h.refereed, "UnknownGame", [999n]);

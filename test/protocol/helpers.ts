@@ -455,7 +455,7 @@ export interface GameState {
   readonly iteration: number;
   readonly nodeId: number;
   readonly element: number;
-  readonly numel: bigint;
+  readonly descriptorHash: Hex;
   readonly trainerLeft: bigint;
   readonly challengerLeft: bigint;
   readonly lastMove: bigint;
@@ -468,10 +468,10 @@ export function decodeGame(g: {
   status: number;
   challenger: `0x${string}`;
   rollupId: bigint;
-  iteration: bigint;
+  iteration: number;
   nodeId: number;
-  element: bigint;
-  numel: bigint;
+  element: number;
+  descriptorHash: Hex;
 }): GameState {
   return {
     current: g.current,
@@ -482,7 +482,7 @@ export function decodeGame(g: {
     iteration: Number(g.iteration),
     nodeId: Number(g.nodeId),
     element: Number(g.element),
-    numel: g.numel,
+    descriptorHash: g.descriptorHash,
     ...decodeClock(g.clock),
   };
 }
@@ -655,14 +655,18 @@ export function directDisputeCalls(
   const chunk = chunkOf(it.outputs[target.node]!, c);
   calls.push(encodeFunctionData({ abi, functionName: "revealChunk", args: [gameId, toHex(chunk)] }));
   calls.push(
-    encodeFunctionData({ abi, functionName: "chooseElement", args: [gameId, BigInt(target.element % CHUNK_ELEMS)] }),
+    encodeFunctionData({
+      abi,
+      functionName: "chooseElement",
+      args: [gameId, BigInt(target.element % CHUNK_ELEMS), toHex(elementOpening(chunk, target.element % CHUNK_ELEMS))],
+    }),
   );
   const [s, root, e] = trace.claim(r);
   calls.push(
     encodeFunctionData({
       abi,
       functionName: "step",
-      args: [gameId, s, root, e, toHex(elementOpening(chunk, target.element % CHUNK_ELEMS)), stepProof(trace, r, target.iteration, target.node, target.element)],
+      args: [gameId, s, root, e, "0x", stepProof(trace, r, target.iteration, target.node, target.element)],
     }),
   );
   return calls;
@@ -816,14 +820,8 @@ export class Harness {
       );
     }
     if (s.phase === Phase.ElementStep) {
-      const chunk = chunkOf(it.outputs[s.nodeId]!, Number(s.index));
       const [st, root, e] = trace.claim(r);
-      return this.sent(
-        this.refereed.write.step(
-          [gameId, st, root, e, toHex(elementOpening(chunk, Number(s.element) % CHUNK_ELEMS)), stepProof(trace, r, s.iteration, s.nodeId, s.element)],
-          { account },
-        ),
-      );
+      return this.sent(this.refereed.write.step([gameId, st, root, e, "0x", stepProof(trace, r, s.iteration, s.nodeId, s.element)], { account }));
     }
     throw new FixtureError(`no trainer move in phase ${s.phase}`);
   }
@@ -851,7 +849,8 @@ export class Harness {
     if (s.phase === Phase.ChunkLeaf) {
       const it = this.trace.rollups[Number(s.rollupId & ((1n << 64n) - 1n))]!.iterations[s.iteration]!;
       const chunk = chunkOf(it.outputs[s.nodeId]!, Number(s.index));
-      return this.sent(this.refereed.write.chooseElement([gameId, BigInt(chooser.element(s, chunk))], { account }));
+      const offset = chooser.element(s, chunk);
+      return this.sent(this.refereed.write.chooseElement([gameId, BigInt(offset), toHex(elementOpening(chunk, offset))], { account }));
     }
     throw new FixtureError(`no challenger move in phase ${s.phase}`);
   }

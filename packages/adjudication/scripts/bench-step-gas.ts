@@ -4,15 +4,18 @@
  *
  *   npx node --import tsx packages/adjudication/scripts/bench-step-gas.ts
  *
- * Each figure is receipt.gasUsed − 21000 of a real transaction on the in-process EDR chain (osaka) that sends the
+ * Each figure is receipt.gasUsed − 21000 of a transaction on the in-process EDR chain (osaka) that sends the
  * StepContext and the proof to OneStepHarness, which calls the verifier and reverts unless the verdict is "valid"
- * (the trace is honest), so every number is that of a check that ran to its end. `step.<op>` is the largest over
- * every node of that op in the middle iteration, at the middle element (dropout: the larger of a kept and a dropped
- * element). Dot products (linear, matmul_nt, row_sum) also get `step.<op>.k<K>` per inner dimension K at the element
- * whose rows span the most chunks, and `step.<op>.worst` (that element, over the op's nodes other than the 784-input
- * layer). Extra keys: `step.param.start` (iteration 0, start-state link),
- * `step.sgd.end` / `step.momentum.end` (last iteration, with the END-STATE link), `step.journal` (a journal entry).
- * Merged into bench/results/gas.json (a flat {"name": gas} file other benchmarks write too: read, merge, write).
+ * (the trace is honest), so every number is that of a check that ran to its end. This is the verifier's own cost, a
+ * diagnostic: the transaction a user sends is `Refereed.step`, measured by bench-game-step-gas.ts as `step.<op>`
+ * (the issue's keys and goals). `verifier.step.<op>` is the largest over every node of that op in the middle
+ * iteration, at the middle element (dropout: the larger of a kept and a dropped element). Dot products (linear,
+ * matmul_nt, row_sum) also get `.k<K>` per inner dimension K at the element whose rows span the most chunks, and
+ * `.worst` (that element, over the op's nodes other than the 784-input layer). Extra keys: `.param.start` (iteration
+ * 0, start-state link), `.sgd.end` / `.momentum.end` (last iteration, with the END-STATE link), `.journal` (a journal
+ * entry). The harness transaction carries the whole StepContext as calldata, which the game's step does not; the goal
+ * column is shown for comparison, not enforced. Merged into bench/results/gas.json (a flat {"name": gas} file other
+ * benchmarks write too: read, merge, write).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,7 +31,7 @@ const outFile = join(root, "bench", "results", "gas.json");
 
 const MODEL = BENCH_MODEL;
 const STEPS = BENCH_STEPS;
-const goal = (name: string): number => stepGoal(name.replace(/^step\./, ""));
+const goal = (name: string): number => stepGoal(name.replace(/^verifier\.step\./, ""));
 
 class BenchError extends Error {
   constructor(name: string, detail: string) {
@@ -72,13 +75,13 @@ try {
       c.kind === "element"
         ? await send(name, false, b.elementContext(c.ref), b.elementProof(c.ref))
         : await send(name, true, b.journalContext(c.step, c.index), b.journalProof(c.step, c.index));
-    for (const n of c.names) record(`step.${n}`, r, c.where);
+    for (const n of c.names) record(`verifier.step.${n}`, r, c.where);
   }
 
   // ─────────────────────────────────────────── report ──────────────────────────────────────────────────────────────
   const names = [...results.keys()].sort();
   console.log(`one-step gas, MNIST MLP ${MODEL.sizes.join("-")}, batch ${MODEL.batch} (tx gas − 21000; max over the op's nodes)`);
-  console.log(`${"name".padEnd(22)} ${"gas".padStart(10)} ${"goal".padStart(10)} ${"calldata B".padStart(11)} ${"tokens".padStart(7)} ${"floor".padStart(7)} ${"exec~".padStart(8)}  where`);
+  console.log(`${"name".padEnd(31)} ${"gas".padStart(10)} ${"goal".padStart(10)} ${"calldata B".padStart(11)} ${"tokens".padStart(7)} ${"floor".padStart(7)} ${"exec~".padStart(8)}  where`);
   let over = 0;
   for (const name of names) {
     const r = results.get(name)!;
@@ -87,13 +90,12 @@ try {
     // EIP-7623 (Prague): a transaction pays max(4·tokens + execution, 10·tokens) above the base cost
     const floored = r.gas <= 10 * r.tokens;
     const exec = floored ? "≤" + String(6 * r.tokens) : String(r.gas - 4 * r.tokens);
-    console.log(`${name.padEnd(22)} ${String(r.gas).padStart(10)} ${String(goal(name)).padStart(10)} ${String(r.bytes).padStart(11)} ${String(r.tokens).padStart(7)} ${(floored ? "yes" : "no").padStart(7)} ${exec.padStart(8)}  ${r.where}${ok ? "" : "  OVER GOAL"}`);
+    console.log(`${name.padEnd(31)} ${String(r.gas).padStart(10)} ${String(goal(name)).padStart(10)} ${String(r.bytes).padStart(11)} ${String(r.tokens).padStart(7)} ${(floored ? "yes" : "no").padStart(7)} ${exec.padStart(8)}  ${r.where}${ok ? "" : "  OVER GOAL"}`);
   }
   const merged: Record<string, number> = existsSync(outFile) ? (JSON.parse(readFileSync(outFile, "utf8")) as Record<string, number>) : {};
   for (const name of names) merged[name] = results.get(name)!.gas;
   writeFileSync(outFile, `${JSON.stringify(merged, null, 2)}\n`);
-  console.log(`merged ${names.length} keys into ${outFile}${over ? `; ${over} over goal` : ""}`);
-  if (over) process.exitCode = 1;
+  console.log(`merged ${names.length} keys into ${outFile}${over ? `; ${over} over the step goals (the verifier alone; not enforced here)` : ""}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

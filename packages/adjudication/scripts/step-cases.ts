@@ -1,6 +1,6 @@
 /**
  * The one-step cases the gas benchmarks measure on the MNIST MLP, so that the verifier-only figures
- * (bench-step-gas.ts, `step.<name>`) and the real game transactions (bench-game-step-gas.ts, `game.step.<name>`) are
+ * (bench-step-gas.ts, `verifier.step.<name>`) and the real game transactions (bench-game-step-gas.ts, `step.<name>`) are
  * taken at the same elements:
  *
  * - every node of the middle iteration at its middle element (dropout / dropout_bwd: the first dropped and the first

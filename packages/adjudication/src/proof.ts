@@ -17,6 +17,7 @@ import {
   Opcode,
   buildTree,
   bitsOf,
+  descriptorHash as descriptorHashBytes,
   encodeDescriptor,
   encodeIterationLeaf,
   encodeJournalEntry,
@@ -140,6 +141,7 @@ export interface StepContext {
   graphRoot: Hex;
   journalRoot: Hex;
   nodeId: number;
+  descriptorHash: Hex;
   tensorRoot: Hex;
   numel: bigint;
   element: bigint;
@@ -205,7 +207,6 @@ export type Link =
 
 export interface ElementProofParts {
   descriptor: Hex;
-  templateProof: Hex[];
   inputs: TensorOpening[];
   link: Link;
 }
@@ -250,7 +251,6 @@ const elementProofAbi = [
     type: "tuple",
     components: [
       { name: "descriptor", type: "bytes" },
-      { name: "templateProof", type: "bytes32[]" },
       { name: "inputs", ...tensorOpeningAbi },
       { name: "link", type: "bytes" },
     ],
@@ -279,7 +279,7 @@ export function encodeLink(l: Link): Hex {
 /** abi.encode(ElementProof). */
 export function encodeElementProof(p: ElementProofParts): Hex {
   return encodeAbiParameters(elementProofAbi, [
-    { descriptor: p.descriptor, templateProof: p.templateProof, inputs: p.inputs, link: encodeLink(p.link) },
+    { descriptor: p.descriptor, inputs: p.inputs, link: encodeLink(p.link) },
   ]);
 }
 
@@ -291,6 +291,7 @@ export function encodeJournalProof(p: JournalProofParts): Hex {
 // ─────────────────────────────────────────── the builder ──────────────────────────────────────────────────────────
 
 const hex = (b: Uint8Array): Hex => toHex(b);
+const ZERO_WORD: Hex = `0x${"00".repeat(32)}`;
 const hexes = (bs: readonly Uint8Array[]): Hex[] => bs.map(hex);
 
 interface IterationTrees {
@@ -354,7 +355,10 @@ export class ProofBuilder {
     }
     return {
       ...this.baseContext(step),
+      graphRoot: hex(tr.graph.root),
+      journalRoot: hex(tr.journalRoot),
       nodeId: node,
+      descriptorHash: hex(descriptorHashBytes(encodeDescriptor(this.desc(node)))),
       tensorRoot: hex(tr.nodeRoots[node]!),
       numel: BigInt(out.length),
       element: BigInt(element),
@@ -435,15 +439,16 @@ export class ProofBuilder {
         ranges.push(single(0, e), single(1, Math.floor(e / d.cols)));
         break;
     }
-    return {
-      ...this.templateLeafParts(node),
-      inputs: ranges.map(([id, start, end], k) => {
-        const o = this.tensorOpening(tr, id, start, end);
-        // linear's bias b = w ^ 1 (sibling leaves of the graph tree): w's graph proof authenticates it (no proof of its own)
-        return name === "linear" && k === 2 && id === (d.inputs[1]! ^ 1) ? { ...o, graphProof: [] } : o;
-      }),
-      link,
-    };
+    // A dot product's second operand (matmul_nt: the engine places both at ids 2i, 2i + 1) and a linear's bias (b = w ^ 1)
+    // at the sibling leaf of the input before: that input's graph proof authenticates them (no proof of their own).
+    const inputs: TensorOpening[] = [];
+    ranges.forEach(([id, start, end], k) => {
+      const o = this.tensorOpening(tr, id, start, end);
+      const prev = inputs[k - 1];
+      const sibling = (name === "linear" || name === "matmul_nt") && k >= 1 && id === (d.inputs[k - 1]! ^ 1) && prev !== undefined && prev.graphProof.length > 0;
+      inputs.push(sibling ? { ...o, graphProof: [] } : o);
+    });
+    return { descriptor: hex(encodeDescriptor(d)), inputs, link };
   }
 
   /** abi.encode(ElementProof) of an element. */
@@ -541,10 +546,11 @@ export class ProofBuilder {
       iterations: BigInt(this.src.count),
       iteration: BigInt(iteration),
       step: BigInt(step),
-      graphRoot: hex(tr.graph.root),
-      journalRoot: hex(tr.journalRoot),
+      graphRoot: ZERO_WORD, // element steps only (the game sets them there)
+      journalRoot: ZERO_WORD,
       nodeId: 0,
-      tensorRoot: `0x${"00".repeat(32)}`,
+      descriptorHash: `0x${"00".repeat(16)}`,
+      tensorRoot: ZERO_WORD,
       numel: 0n,
       element: 0n,
       elementBits: 0,

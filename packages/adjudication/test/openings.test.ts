@@ -8,7 +8,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { network } from "hardhat";
-import { encodeDescriptor, fromHex, leafHash, templateTree, toHex, vrfKeygen } from "@refereed/core";
+import { descriptorHash, encodeDescriptor, fromHex, leafHash, templateTree, toHex, vrfKeygen } from "@refereed/core";
 import { templateDescriptors } from "@refereed/engine";
 import type { Hex } from "viem";
 import {
@@ -108,14 +108,18 @@ describe("OneStepVerifier: bad openings revert with named errors", () => {
     await reverts(ctx, noX, "MerkleProofLength");
   });
 
-  it("a descriptor that is not the template's leaf: TemplateOpeningInvalid", async () => {
+  it("a descriptor that is not the one the game opened (ctx.descriptorHash): DescriptorHashMismatch", async () => {
     const { ctx, parts } = await honest({ step: 1, node: node("transpose"), element: 0 });
     parts.descriptor = flip(parts.descriptor, 5);
-    await reverts(ctx, parts, "TemplateOpeningInvalid");
-    // a dot product's K (its descriptor's last attribute byte): bound by the template like every other field
+    const given = toHex(descriptorHash(fromHex(parts.descriptor, undefined, "descriptor")));
+    await reverts(ctx, parts, "DescriptorHashMismatch", [BigInt(ctx.nodeId), ctx.descriptorHash, given]);
+    // a dot product's K (its descriptor's last attribute byte): bound like every other field
     const mm = await honest({ step: 1, node: node("matmul_nt"), element: 0 });
     mm.parts.descriptor = flip(mm.parts.descriptor, (mm.parts.descriptor.length - 2) / 2 - 1);
-    await reverts(mm.ctx, mm.parts, "TemplateOpeningInvalid");
+    await reverts(mm.ctx, mm.parts, "DescriptorHashMismatch");
+    // another node's own descriptor (a real template leaf, but not node ctx.nodeId's)
+    const other = await honest({ step: 1, node: node("relu"), element: 0 });
+    await reverts(mm.ctx, { ...clone(mm.parts), descriptor: other.parts.descriptor }, "DescriptorHashMismatch");
   });
 
   it("a template whose dot product has K = 0 (a requester's malformed template): TemplateShape, before any input is read", async () => {
@@ -123,8 +127,10 @@ describe("OneStepVerifier: bad openings revert with named errors", () => {
     const { ctx, parts } = await honest({ step: 1, node: mm, element: 0 });
     const ds = templateDescriptors(trace.job.template).map((d, i) => (i === mm ? { ...d, attrs: [0] } : d));
     const tree = templateTree(ds);
-    const bad = { ...clone(parts), descriptor: toHex(encodeDescriptor(ds[mm]!)), templateProof: tree.proof(mm).siblings.map(toHex) };
-    await reverts({ ...ctx, templateRoot: toHex(tree.root) }, bad, "TemplateShape", [BigInt(mm), BigInt(trace.job.template.nodes[mm]!.inputs[0]!)]);
+    const desc = encodeDescriptor(ds[mm]!);
+    const bad = { ...clone(parts), descriptor: toHex(desc) };
+    const game = { ...ctx, templateRoot: toHex(tree.root), descriptorHash: toHex(descriptorHash(desc)) };
+    await reverts(game, bad, "TemplateShape", [BigInt(mm), BigInt(trace.job.template.nodes[mm]!.inputs[0]!)]);
   });
 
   it("a context whose element count is not the template's: DescriptorMismatch", async () => {

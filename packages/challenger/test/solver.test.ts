@@ -92,7 +92,8 @@ describe("challenger solver: the walk", () => {
     assert.equal(byName("choose", 1).args[1], 3n, "node 3");
     assert.equal(byName("choose", 2).args[1], 1n, "chunk 1 holds element 300");
     assert.equal(byName("chooseElement").args[1], 44n, "offset 300 − 256");
-    assert.deepEqual(byName("step").args.slice(4), [toHex(elementOpening(data.chunk(2, 3, 1)!, 300 - 256)), data.elementProof(2, 3, 300)]);
+    assert.equal(byName("chooseElement").args[2], toHex(elementOpening(data.chunk(2, 3, 1)!, 300 - 256)), "the element's word-tree opening");
+    assert.deepEqual(byName("step").args.slice(4), ["0x", data.elementProof(2, 3, 300)]);
     assert.equal(replay(start, w.calls), "resolved");
   });
 

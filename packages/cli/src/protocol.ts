@@ -120,7 +120,7 @@ export async function cmdDeploy(args: string[], io: Io): Promise<number> {
 const HELP_JOB = `usage: refereed job <spec|create|abandon> [options]
 
   refereed job spec --vrf-key <hex> --out <file> [--sizes 784,128,64,10] [--batch 64] [--dropout 1/10]
-                    [--lr 0.05] [--momentum 0.9] [--steps 375] [--train-examples 8000] [--init-seed <hex>]
+                    [--lr 0.1] [--momentum 0.8] [--steps 375] [--train-examples 8000] [--init-seed <hex>]
       writes a job spec (canonical JSON, the MNIST MLP with dropout after every hidden layer) directed at the
       trainer's BLS VRF public key (256-byte EIP-2537 G2, from 'refereed vrf keygen')
 
@@ -177,8 +177,8 @@ async function cmdJobSpec(args: string[], io: Io): Promise<number> {
     throw new UsageError("--sizes", `--sizes must be comma-separated positive widths starting with 784 (MNIST), got '${String(v.sizes)}'`, HELP_JOB);
   }
   const dropout = rate(str(v, "dropout", HELP_JOB, "1/10"), "dropout", HELP_JOB);
-  const lr = Number(str(v, "lr", HELP_JOB, "0.05"));
-  const momentum = Number(str(v, "momentum", HELP_JOB, "0.9"));
+  const lr = Number(str(v, "lr", HELP_JOB, "0.1"));
+  const momentum = Number(str(v, "momentum", HELP_JOB, "0.8"));
   if (!(lr > 0)) throw new UsageError("--lr", `--lr must be a positive number, got '${String(v.lr)}'`, HELP_JOB);
   if (!(momentum >= 0 && momentum < 1)) throw new UsageError("--momentum", `--momentum must be in [0, 1), got '${String(v.momentum)}'`, HELP_JOB);
   const trainExamples = int(v, "train-examples", HELP_JOB, 8000, 1);

@@ -1,6 +1,6 @@
 /**
  * Graph template encoding (docs/SPEC.md §7): the template tree (kind 0x16) has one leaf per node, the node
- * descriptor. The job stores the template root; every one-step check opens the node's descriptor against it,
+ * descriptor. The job stores the template root; the game opens a node's descriptor against it when the node is revealed,
  * so ops, wiring and tensor lengths come from the job, never from the trainer.
  *
  * descriptor = u16be opcode || u32be numel || u32be rows || u32be cols || u8 nInputs || u32be inputs[nInputs]
@@ -8,6 +8,7 @@
  */
 import { concat, u32be, u8 } from "./bytes.js";
 import { buildTree, Kind, type MerkleTree } from "./merkle.js";
+import { keccak_256 } from "@noble/hashes/sha3.js";
 
 export const Opcode = {
   param: 1,
@@ -44,6 +45,15 @@ export class TemplateError extends Error {
     super(message);
     this.name = "TemplateError";
   }
+}
+
+/**
+ * The game's handle on a revealed node's descriptor (docs/GAME.md §5): `bytes16(keccak256(descriptor))`. Refereed
+ * keeps it when the node is revealed (the descriptor opened against the template root) and the one-step check takes
+ * the descriptor by it, without a second template proof. Not a commitment of the trace.
+ */
+export function descriptorHash(descriptor: Uint8Array): Uint8Array {
+  return keccak_256(descriptor).slice(0, 16);
 }
 
 export function encodeDescriptor(d: NodeDescriptor): Uint8Array {

@@ -161,27 +161,46 @@ export function mlpTemplate(cfg: MlpConfig): GraphTemplate {
   }
   const logits = zs[L - 1]!;
   const prob = node("softmax", "softmax", [logits], [B, C]);
-  const lossNode = node("xent_loss", "loss", [logits, dataY], [B]);
-  let g = node("xent_grad", `fc${L}.dz`, [prob, dataY], [B, C]);
 
-  // backward
+  // backward. The two operands of each matmul_nt are placed at sibling leaves of the graph tree (ids 2i, 2i + 1)
+  // where parity allows, so one element's check carries one graph proof for both (the verifier authenticates the
+  // second as the first's sibling, as it does for a linear's bias; docs/GAME.md §5). The loss node, which only
+  // reads the logits and the labels, is emitted wherever it realigns a pair, else after the backward pass.
+  let lossNode = -1;
+  const emitLoss = () => {
+    lossNode = node("xent_loss", "loss", [logits, dataY], [B]);
+  };
+  const aligned = () => {
+    if (nodes.length % 2 === 1 && lossNode < 0) emitLoss();
+  };
+  /** The weight transpose that layer l's input gradient reads, emitted right after that layer's output gradient. */
+  const wTs: number[] = [];
+  const weightT = (l: number) => {
+    if (l > 0) wTs[l] = node("transpose", `fc${l + 1}.w.T`, [W[l]!], [sizes[l]!, sizes[l + 1]!]);
+  };
+  aligned();
+  let g = node("xent_grad", `fc${L}.dz`, [prob, dataY], [B, C]);
+  weightT(L - 1);
   const gradW: number[] = [];
   const gradB: number[] = [];
   for (let l = L - 1; l >= 0; l--) {
     const out = sizes[l + 1]!;
     const inp = sizes[l]!;
+    aligned();
     const gT = node("transpose", `fc${l + 1}.dz.T`, [g], [out, B]);
     const aT = node("transpose", `fc${l + 1}.in.T`, [acts[l]!], [inp, B]);
     gradW[l] = node("matmul_nt", `fc${l + 1}.dw`, [gT, aT], [out, inp]);
     gradB[l] = node("row_sum", `fc${l + 1}.db`, [gT], [out]);
     if (l > 0) {
-      const wT = node("transpose", `fc${l + 1}.w.T`, [W[l]!], [inp, out]);
-      const da = node("matmul_nt", `fc${l}.dout`, [g, wT], [B, inp]);
+      const da = node("matmul_nt", `fc${l}.dout`, [g, wTs[l]!], [B, inp]);
       const dl = dropout[l - 1]!;
       const dh = node("dropout_bwd", `fc${l}.dropout.bwd`, [da], [B, inp], { layer: dl.layer, num: dl.num, den: dl.den });
+      aligned();
       g = node("relu_bwd", `fc${l}.dz`, [dh, zs[l - 1]!], [B, inp]);
+      weightT(l - 1);
     }
   }
+  if (lossNode < 0) emitLoss();
 
   // updates
   const updateOf: number[] = new Array<number>(params.length);

@@ -16,7 +16,7 @@ test("the MLP template: params first (node id = param id), every parameter has a
   });
   assert.equal(t.dropout.length, 2);
   assert.equal(templateHash(t), templateHash(mlpTemplate(DEFAULT_MODEL)));
-  assert.notEqual(templateHash(t), templateHash(mlpTemplate({ ...DEFAULT_MODEL, lr: 0.1 })));
+  assert.notEqual(templateHash(t), templateHash(mlpTemplate({ ...DEFAULT_MODEL, lr: 0.05 })));
 });
 
 test("contiguity: every dot-product node reads whole rows (weights stored [out, in]; columns come from transpose nodes)", () => {
@@ -65,7 +65,7 @@ test("SPEC §7 descriptors: opcodes, shapes and attributes of the template, and 
   const drop = ds[t.dropout[0]!.node]!;
   assert.deepEqual(drop.attrs, [1, 1, 10]);
   const sgd = ds[t.updateOf[0]!]!;
-  assert.deepEqual(sgd.attrs, [bitsOf(Math.fround(0.05)), 0]);
+  assert.deepEqual(sgd.attrs, [bitsOf(Math.fround(0.1)), 0]);
   const z1 = ds[t.nodes.find((n) => n.name === "fc1.z")!.id]!;
   assert.deepEqual([z1.rows, z1.cols], [64, 128]);
   // K / C of the shaped ops: the first input's cols (x [64, 784] for fc1.z; the logits' 10 classes for the loss)
@@ -77,6 +77,6 @@ test("SPEC §7 descriptors: opcodes, shapes and attributes of the template, and 
     assert.equal(k, first.length > 1 ? first[1] : 1, `${name}: the first input's cols`);
   }
   const root = toHex(templateRoot(t));
-  assert.notEqual(toHex(templateRoot(mlpTemplate({ ...DEFAULT_MODEL, momentum: 0.8 }))), root);
+  assert.notEqual(toHex(templateRoot(mlpTemplate({ ...DEFAULT_MODEL, momentum: 0.9 }))), root);
   assert.notEqual(toHex(templateRoot(mlpTemplate({ ...DEFAULT_MODEL, dropout: [{ num: 1, den: 10 }, { num: 2, den: 10 }] }))), root);
 });

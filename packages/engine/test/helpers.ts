@@ -23,8 +23,8 @@ export const DEFAULT_MODEL: MlpConfig = {
     { num: 1, den: 10 },
     { num: 1, den: 10 },
   ],
-  lr: 0.05,
-  momentum: 0.9,
+  lr: 0.1,
+  momentum: 0.8,
 };
 
 export function testJob(model: MlpConfig, opts: { trainExamples: number; steps?: number; nonceByte?: number; initByte?: number; datasetRoot?: Uint8Array }): Job {

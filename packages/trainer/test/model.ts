@@ -114,7 +114,7 @@ export function view(pos: Position, o: ViewOpts = {}): GameView {
     nodeId: o.nodeId ?? 0,
     element: o.element ?? 0,
     journalIndex: o.journalIndex ?? 0,
-    numel: 0n,
+    descriptorHash: `0x${"00".repeat(16)}`,
     graphRoot: `0x${"00".repeat(32)}`,
     journalRoot: `0x${"00".repeat(32)}`,
     tensorRoot: `0x${"00".repeat(32)}`,

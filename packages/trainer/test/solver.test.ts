@@ -89,11 +89,11 @@ describe("trainer solver: trainer-to-move positions", () => {
     assert.deepEqual([c.functionName, c.args[1]], ["revealJournalEntry", toHex(data.entries[2]![1]!)]);
   });
 
-  it("element step: step with the claim, the element's word opening (SPEC §2.5) and its one-step proof", () => {
+  it("element step: step with the claim, no leaf data (the challenger opened the element) and its one-step proof", () => {
     const g = view(pos({ phase: Phase.ElementStep, index: 1n, len: 600n }), { iteration: 2, nodeId: 3, element: 300 });
     const c = move(trainerGameActions({ game: g, now: NOW, data })).calls[0]!;
     assert.equal(c.functionName, "step");
-    assert.deepEqual(c.args.slice(1), [data.claim.startState, data.claim.rollupRoot, data.claim.endState, toHex(elementOpening(data.chunk(2, 3, 1)!, 300 - 256)), data.elementProof(2, 3, 300)]);
+    assert.deepEqual(c.args.slice(1), [data.claim.startState, data.claim.rollupRoot, data.claim.endState, "0x", data.elementProof(2, 3, 300)]);
   });
 
   it("journal step: step with the entry and the journal proof", () => {

@@ -258,11 +258,11 @@ export interface RawGame {
   readonly status: number;
   readonly challenger: Hex;
   readonly rollupId: bigint;
-  readonly iteration: bigint;
+  readonly iteration: number;
   readonly nodeId: number;
-  readonly element: bigint;
+  readonly element: number;
   readonly journalIndex: number;
-  readonly numel: bigint;
+  readonly descriptorHash: Hex;
   readonly graphRoot: Hex;
   readonly journalRoot: Hex;
   readonly tensorRoot: Hex;
@@ -284,7 +284,8 @@ export interface GameView {
   readonly nodeId: number;
   readonly element: number;
   readonly journalIndex: number;
-  readonly numel: bigint;
+  /** bytes16(keccak256(descriptor)) of the revealed node (zero before revealNode) */
+  readonly descriptorHash: Hex;
   readonly graphRoot: Hex;
   readonly journalRoot: Hex;
   readonly tensorRoot: Hex;
@@ -309,7 +310,7 @@ export function decodeGame(gameId: bigint, g: RawGame): GameView {
     nodeId: Number(g.nodeId),
     element: Number(g.element),
     journalIndex: Number(g.journalIndex),
-    numel: BigInt(g.numel),
+    descriptorHash: g.descriptorHash,
     graphRoot: g.graphRoot,
     journalRoot: g.journalRoot,
     tensorRoot: g.tensorRoot,

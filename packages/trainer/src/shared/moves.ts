@@ -36,7 +36,7 @@ export type RefereedCall =
   | { readonly functionName: "chooseBranch"; readonly args: readonly [bigint, number] }
   | { readonly functionName: "revealNode"; readonly args: readonly [bigint, Hex, Hex, readonly Hex[]] }
   | { readonly functionName: "revealChunk"; readonly args: readonly [bigint, Hex] }
-  | { readonly functionName: "chooseElement"; readonly args: readonly [bigint, bigint] }
+  | { readonly functionName: "chooseElement"; readonly args: readonly [bigint, bigint, Hex] }
   | { readonly functionName: "revealJournalEntry"; readonly args: readonly [bigint, Hex] }
   | { readonly functionName: "step"; readonly args: readonly [bigint, Hex, Hex, Hex, Hex, Hex] }
   | { readonly functionName: "timeout"; readonly args: readonly [bigint] };
@@ -139,13 +139,11 @@ export function trainerMove(gameId: bigint, pos: Position, path: PathState, data
       return { call: { functionName: "revealJournalEntry", args: [gameId, toHex(entry)] }, move: { kind: "revealJournalEntry" } };
     }
     case Phase.ElementStep: {
-      const chunk = data.chunk(path.iteration, path.nodeId, index);
       const proof = data.elementProof(path.iteration, path.nodeId, path.element);
-      if (!chunk || !proof) return null;
+      if (!proof) return null;
       const { startState, rollupRoot, endState } = data.claim;
-      // the element's word and its siblings in the chunk's word tree (SPEC §2.5), not the chunk
-      const opening = elementOpening(chunk, path.element % CHUNK_ELEMS);
-      return { call: { functionName: "step", args: [gameId, startState, rollupRoot, endState, toHex(opening), proof] }, move: { kind: "step" } };
+      // no leaf data: the challenger opened the element when it chose it (the game holds its bits)
+      return { call: { functionName: "step", args: [gameId, startState, rollupRoot, endState, "0x", proof] }, move: { kind: "step" } };
     }
     case Phase.JournalStep: {
       const entry = data.journalEntry(path.iteration, path.journalIndex);
@@ -207,7 +205,11 @@ export function challengerChoice(gameId: bigint, pos: Position, path: PathState,
     case Phase.ChunkLeaf: {
       if (target.branch !== "graph") throw new GameModelError("the game is in a tensor, the target is a journal entry");
       const offset = target.element % CHUNK_ELEMS;
-      return { call: { functionName: "chooseElement", args: [gameId, BigInt(offset)] }, move: { kind: "chooseElement", offset } };
+      const chunk = data.chunk(path.iteration, path.nodeId, Number(pos.index));
+      if (!chunk) return null;
+      // the element's word and its siblings in the revealed chunk's word tree (SPEC §2.5), not the chunk
+      const opening = toHex(elementOpening(chunk, offset));
+      return { call: { functionName: "chooseElement", args: [gameId, BigInt(offset), opening] }, move: { kind: "chooseElement", offset } };
     }
     default:
       throw new GameModelError(`no challenger move at ${describePosition(pos)}`);
