@@ -704,8 +704,10 @@ contract OneStepVerifier is IOneStepVerifier {
 
     /// @dev Verifies input `id`'s tensor root: by its own graph proof, or, when that is empty, as the level-0 sibling of
     /// input `prevId` (id == prevId ^ 1), whose graph proof (verified by the caller) then carries leafHash(tensorRoot)
-    /// as its first sibling. A padding sibling is ZERO, never a leaf hash, so only a real node id passes. Used for a
-    /// dot product's second operand (after the first) and a linear's bias (after the weight).
+    /// as its first sibling. The id must be a real node (< nodeCount): the trainer builds the graph tree, and the
+    /// verifier does not check that a padding sibling is ZERO, so a template naming a padding position could otherwise
+    /// pass a root the trainer put there. Used for a dot product's second operand (after the first) and a linear's
+    /// bias (after the weight).
     function _openRootOrSibling(
         StepContext calldata ctx,
         uint256 id,
@@ -714,8 +716,10 @@ contract OneStepVerifier is IOneStepVerifier {
         TensorOpening calldata prev
     ) private view {
         if (o.graphProof.length != 0) return _openRoot(ctx, id, o);
-        if (id != (prevId ^ 1) || prev.graphProof.length == 0 || prev.graphProof[0] != LibMerkle.leafHashWord(o.tensorRoot))
-        {
+        if (
+            id != (prevId ^ 1) || id >= ctx.nodeCount || prev.graphProof.length == 0
+                || prev.graphProof[0] != LibMerkle.leafHashWord(o.tensorRoot)
+        ) {
             revert OpeningInvalid(Opening.InputTensorRoot, id);
         }
     }

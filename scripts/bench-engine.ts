@@ -11,6 +11,8 @@
  *   protocol   + BLS12-381 VRF seeds (evaluated ahead in a second worker, mcl-wasm): the full trainer of the protocol
  *   protocolNoble  the same with the reference (noble) VRF evaluator in the seed worker (ADR 0006's comparison)
  *   protocolNormalPriority  the protocol trainer with its workers at normal priority (thread-priority.ts's comparison)
+ *   protocolCopy  the protocol trainer computing in its own buffer, copied into a commit slot after each step (the
+ *              zero-copy slots' comparison: WorkerCommitSink zeroCopy false)
  *   tfjs       @tensorflow/tfjs (pure JS CPU backend): the same MLP, dropout, optimizer and batches
  *
  * Keys: testAccuracy (protocol run, 3 epochs), accuracyCurve, overheadRatio (protocol / baseline − 1),
@@ -94,7 +96,7 @@ function jobFor(train: Dataset, dsRoot: Uint8Array, scheme: "bls12-381" | "hash-
   return makeJob(spec, NONCE);
 }
 
-type Mode = "baseline" | "commitNoTrace" | "commit" | "protocol" | "protocolNoble" | "protocolNormalPriority";
+type Mode = "baseline" | "commitNoTrace" | "commit" | "protocol" | "protocolNoble" | "protocolNormalPriority" | "protocolCopy";
 
 async function makeTrainer(mode: Mode, train: Dataset, dsRoot: Uint8Array, traceDir: string | undefined) {
   const bls = mode.startsWith("protocol");
@@ -102,7 +104,7 @@ async function makeTrainer(mode: Mode, train: Dataset, dsRoot: Uint8Array, trace
   const scheme = bls ? "bls12-381" : "hash-insecure";
   const job = jobFor(train, dsRoot, scheme);
   const seeds = new HashSeedProvider(HASH_KEY);
-  const sink = mode === "baseline" ? undefined : new WorkerCommitSink({ job, traceDir, rollupSize: 25, keep: false, background });
+  const sink = mode === "baseline" ? undefined : new WorkerCommitSink({ job, traceDir, rollupSize: 25, keep: false, background, zeroCopy: mode !== "protocolCopy" });
   const source =
     bls ? new WorkerDropoutSource({ job, scheme: "bls12-381", key: BLS.sk, evaluator: mode === "protocolNoble" ? "noble" : "mcl-wasm", background, stepsPerEpoch: Math.floor(train.n / MODEL.batch), lookahead: 6 }) : undefined;
   const trainer = new Trainer({ job, data: train, seeds, sink, dropoutSource: source });
@@ -172,13 +174,13 @@ async function main() {
     // ── 2. step times, interleaved blocks ──
     const blocks = quick ? 2 : 16;
     const blockSteps = quick ? 15 : 20;
-    const modes: Mode[] = ["baseline", "commitNoTrace", "commit", "protocol", "protocolNoble", "protocolNormalPriority"];
+    const modes: Mode[] = ["baseline", "commitNoTrace", "commit", "protocol", "protocolNoble", "protocolNormalPriority", "protocolCopy"];
     const runs = Object.fromEntries(
       await Promise.all(modes.map(async (m) => [m, await makeTrainer(m, train, dsRoot, m === "baseline" || m === "commitNoTrace" ? undefined : join(scratch, `trace-${m}`))] as const)),
     );
-    const times: Record<Mode | "tfjs", number[]> = { baseline: [], commitNoTrace: [], commit: [], protocol: [], protocolNoble: [], protocolNormalPriority: [], tfjs: [] };
+    const times: Record<Mode | "tfjs", number[]> = { baseline: [], commitNoTrace: [], commit: [], protocol: [], protocolNoble: [], protocolNormalPriority: [], protocolCopy: [], tfjs: [] };
     // CPU time of the whole process (all threads) per step: the work each configuration adds, whatever the load
-    const cpu: Record<Mode | "tfjs", number[]> = { baseline: [], commitNoTrace: [], commit: [], protocol: [], protocolNoble: [], protocolNormalPriority: [], tfjs: [] };
+    const cpu: Record<Mode | "tfjs", number[]> = { baseline: [], commitNoTrace: [], commit: [], protocol: [], protocolNoble: [], protocolNormalPriority: [], protocolCopy: [], tfjs: [] };
     const cpuMs = () => {
       const u = process.cpuUsage();
       return (u.user + u.system) / 1000;
@@ -279,6 +281,7 @@ async function main() {
       overheadRatioCommitNoTrace: stepMs.commitNoTrace !== null && stepMs.baseline ? round(stepMs.commitNoTrace / stepMs.baseline - 1) : null,
       overheadRatioNobleVrf: stepMs.protocolNoble !== null && stepMs.baseline ? round(stepMs.protocolNoble / stepMs.baseline - 1) : null,
       overheadRatioNormalPriority: stepMs.protocolNormalPriority !== null && stepMs.baseline ? round(stepMs.protocolNormalPriority / stepMs.baseline - 1) : null,
+      overheadRatioCopy: stepMs.protocolCopy !== null && stepMs.baseline ? round(stepMs.protocolCopy / stepMs.baseline - 1) : null,
       // the median over blocks of each block's protocol/baseline ratio (the blocks run back to back, so slow phases of
       // a shared machine hit both sides of a pair alike)
       overheadRatioPairedMedian: times.protocol.length ? round(median(times.protocol.map((p, i) => p / times.baseline[i]! - 1))) : null,

@@ -7,8 +7,8 @@ import {LibFloat32} from "./LibFloat32.sol";
 /// @notice The word tree of a revealed chunk (docs/SPEC.md §2.5; TypeScript twin: packages/core/src/wordtree.ts).
 /// Once the game has checked a chunk against its leaf hash, it keeps the root of a keccak-256 tree over the chunk's
 /// 32 words (the chunk zero-padded to 1,024 bytes; leaves = the words; inner = keccak256(left ‖ right); 5 levels), and
-/// the one-step transaction opens the element from its word and the word's five siblings (192 bytes) instead of
-/// sending the 1 KiB chunk again. The depth is fixed, so a leaf cannot pose as an inner node.
+/// the challenger's element choice (`chooseElement`) opens the element from its word and the word's five siblings
+/// (192 bytes) instead of sending the 1 KiB chunk again. The depth is fixed, so a leaf cannot pose as an inner node.
 library LibWordTree {
     /// @notice Bytes of an element opening: the word, then its siblings bottom up.
     uint256 internal constant OPENING_BYTES = 192;

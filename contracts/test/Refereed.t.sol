@@ -174,8 +174,8 @@ contract RefereedTest is RefereedFixture {
         uint256 gameId = _open(jobId, false, 0, address(0xC1));
         for (
             uint256 guard;
-            guard < 40 && refereed.sideToMove(gameId) != Side.Challenger
-                || refereed.getGame(gameId).pos.phase() != Phase.ChunkLeaf;
+            guard < 40
+                && (refereed.sideToMove(gameId) != Side.Challenger || refereed.getGame(gameId).pos.phase() != Phase.ChunkLeaf);
             ++guard
         ) {
             if (refereed.sideToMove(gameId) == Side.Trainer) _trainerMove(gameId, false);

@@ -88,24 +88,40 @@ describe("OneStepVerifier: bad openings revert with named errors", () => {
     await reverts(ctx, parts, "OpeningInvalid", [Opening.InputTensorRoot, BigInt(trace.job.template.nodes[sm]!.inputs[0]!)]);
   });
 
-  it("a linear's bias opened as the weight's sibling leaf (no graph proof of its own): only its own root passes", async () => {
-    const z = trace.job.template.nodes.find((n) => n.name === "fc2.z")!;
-    const { ctx, parts } = await honest({ step: 1, node: z.id, element: 5 });
-    // the honest proof uses the sibling form (fc2.b = fc2.w ^ 1)
-    assert.equal(z.inputs[2], z.inputs[1]! ^ 1);
-    assert.equal(parts.inputs[2]!.graphProof.length, 0);
+  /**
+   * Input k of node `name` opened as the sibling leaf of input k − 1 (no graph proof of its own): the honest proof uses
+   * that form, a flipped root is refused, and its own graph proof (input k − 1's leaf, then the shared siblings) passes.
+   */
+  async function siblingShortcut(name: string, k: number, element: number) {
+    const n = trace.job.template.nodes.find((x) => x.name === name)!;
+    const { ctx, parts } = await honest({ step: 1, node: n.id, element });
+    assert.equal(n.inputs[k], n.inputs[k - 1]! ^ 1);
+    assert.equal(parts.inputs[k]!.graphProof.length, 0);
     const bad = clone(parts);
-    bad.inputs[2]!.tensorRoot = flip(bad.inputs[2]!.tensorRoot);
-    await reverts(ctx, bad, "OpeningInvalid", [Opening.InputTensorRoot, BigInt(z.inputs[2]!)]);
-    // its own graph proof is accepted too: the weight's leaf, then the siblings the two share
+    bad.inputs[k]!.tensorRoot = flip(bad.inputs[k]!.tensorRoot);
+    await reverts(ctx, bad, "OpeningInvalid", [Opening.InputTensorRoot, BigInt(n.inputs[k]!)]);
     const own = clone(parts);
-    const wLeaf = toHex(leafHash(fromHex(parts.inputs[1]!.tensorRoot, 32, "w root")));
-    own.inputs[2]!.graphProof = [wLeaf, ...parts.inputs[1]!.graphProof.slice(1)];
-    assert.ok(await verifier.read.verifyElement([ctx, encodeElementProof(own)]), "the bias with its own proof");
-    // an empty proof elsewhere (the first operand x) is an ordinary proof of the wrong length
+    const prevLeaf = toHex(leafHash(fromHex(parts.inputs[k - 1]!.tensorRoot, 32, "previous input's root")));
+    own.inputs[k]!.graphProof = [prevLeaf, ...parts.inputs[k - 1]!.graphProof.slice(1)];
+    assert.ok(await verifier.read.verifyElement([ctx, encodeElementProof(own)]), `${name} input ${k} with its own proof`);
+    return { n, ctx, parts };
+  }
+
+  it("a linear's bias opened as the weight's sibling leaf (fc2.b = fc2.w ^ 1): only its own root passes", async () => {
+    const { n, ctx, parts } = await siblingShortcut("fc2.z", 2, 5);
+    // an empty proof on the first operand x is an ordinary proof of the wrong length
     const noX = clone(parts);
     noX.inputs[0]!.graphProof = [];
     await reverts(ctx, noX, "MerkleProofLength");
+    // the weight is not x's sibling: an empty proof there is refused, even with the right root
+    assert.notEqual(n.inputs[1], n.inputs[0]! ^ 1);
+    const noW = clone(parts);
+    noW.inputs[1]!.graphProof = [];
+    await reverts(ctx, noW, "OpeningInvalid", [Opening.InputTensorRoot, BigInt(n.inputs[1]!)]);
+  });
+
+  it("a matmul_nt's second operand opened as the first's sibling leaf (the engine's operand placement): only its own root passes", async () => {
+    await siblingShortcut("fc2.dout", 1, 7);
   });
 
   it("a descriptor that is not the one the game opened (ctx.descriptorHash): DescriptorHashMismatch", async () => {

@@ -5,8 +5,8 @@
  * When the trainer reveals a chunk (`revealChunk`), the contract checks it against the chunk's leaf hash and then
  * replaces the game's current hash by the root of a keccak-256 tree over the chunk's 32 words: the chunk zero-padded
  * to 1,024 bytes, word i = bytes [32i, 32i + 32), leaves = the words themselves, inner node = keccak256(left ‖ right),
- * five levels. The one-step transaction then carries the element's word and its five siblings (192 bytes) instead of
- * the 1 KiB chunk. The root is computed by the contract from bytes it has just checked, so it binds exactly the
+ * five levels. The challenger's element choice (`chooseElement`) then carries the element's word and its five siblings
+ * (192 bytes) instead of the 1 KiB chunk. The root is computed by the contract from bytes it has just checked, so it binds exactly the
  * committed chunk; the depth is fixed, so a leaf can never be confused with an inner node.
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";

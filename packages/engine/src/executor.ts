@@ -60,22 +60,48 @@ export type NodeHook = (node: GraphNode, out: Float32Array, outputs: readonly Fl
 
 export class Executor {
   readonly layout: BufferLayout;
-  readonly buffer: ArrayBuffer | SharedArrayBuffer;
-  /** node outputs of the last run, by node id */
+  private buf: ArrayBuffer | SharedArrayBuffer;
+  /** node outputs of the last run, by node id (views into `buffer`; `bind` swaps them) */
   readonly outputs: Float32Array[];
   private readonly scales: number[];
+  private readonly viewsOf = new WeakMap<ArrayBuffer | SharedArrayBuffer, Float32Array[]>();
 
   constructor(
     readonly template: GraphTemplate,
     opts: { shared?: boolean; buffer?: ArrayBuffer | SharedArrayBuffer } = {},
   ) {
     this.layout = bufferLayout(template);
-    this.buffer = opts.buffer ?? (opts.shared ? new SharedArrayBuffer(this.layout.byteLength) : new ArrayBuffer(this.layout.byteLength));
-    if (this.buffer.byteLength < this.layout.byteLength) {
-      throw new EngineError(`executor buffer has ${this.buffer.byteLength} bytes, the template needs ${this.layout.byteLength}`);
-    }
-    this.outputs = template.nodes.map((_, i) => new Float32Array(this.buffer, this.layout.offsets[i]!, this.layout.lengths[i]!));
+    this.buf = opts.buffer ?? (opts.shared ? new SharedArrayBuffer(this.layout.byteLength) : new ArrayBuffer(this.layout.byteLength));
+    this.outputs = [...this.views(this.buf)];
     this.scales = template.dropout.map((d) => dropoutScale({ num: d.num, den: d.den }));
+  }
+
+  /** The buffer the node outputs live in. */
+  get buffer(): ArrayBuffer | SharedArrayBuffer {
+    return this.buf;
+  }
+
+  /**
+   * Makes the next runs write into `buffer` (laid out by `bufferLayout`): a commit sink hands out its shared slots
+   * this way, so the outputs are hashed where they were computed instead of being copied there after every step.
+   */
+  bind(buffer: ArrayBuffer | SharedArrayBuffer): void {
+    if (buffer === this.buf) return;
+    const views = this.views(buffer);
+    this.buf = buffer;
+    for (let i = 0; i < views.length; i++) this.outputs[i] = views[i]!;
+  }
+
+  private views(buffer: ArrayBuffer | SharedArrayBuffer): Float32Array[] {
+    let v = this.viewsOf.get(buffer);
+    if (!v) {
+      if (buffer.byteLength < this.layout.byteLength) {
+        throw new EngineError(`executor buffer has ${buffer.byteLength} bytes, the template needs ${this.layout.byteLength}`);
+      }
+      v = this.template.nodes.map((_, i) => new Float32Array(buffer, this.layout.offsets[i]!, this.layout.lengths[i]!));
+      this.viewsOf.set(buffer, v);
+    }
+    return v;
   }
 
   /** Computes every node in template order. `hook`, when given, runs after each node. */

@@ -1,8 +1,8 @@
 /**
  * Moves the protocol's extra work off the training thread:
- * - WorkerCommitSink: after each step the node outputs are copied (one memcpy) into one of two shared slots
- *   and a worker computes the roots and writes the trace while the next step trains. The trainer waits only
- *   when both slots are still being hashed.
+ * - WorkerCommitSink: the trainer computes each step straight into one of its shared slots (`buffer()`; with
+ *   `zeroCopy: false`, into its own buffer, copied into a slot after the step) and a worker computes the roots and
+ *   writes the trace while the next step trains. The trainer waits only when every slot is still being hashed.
  * - WorkerDropoutSource: a worker evaluates the dropout seeds (VRF) and masks `lookahead` steps ahead.
  */
 import { Worker } from "node:worker_threads";
@@ -52,8 +52,10 @@ export interface WorkerCommitSinkOptions {
   readonly firstStep?: number;
   /** keep every commitment in memory (default true) */
   readonly keep?: boolean;
-  /** number of shared slots (default 2) */
+  /** number of shared slots (default 3: one being computed, two being hashed or queued) */
   readonly slots?: number;
+  /** hand the trainer a slot to compute into (default true); false copies each step's outputs into a slot */
+  readonly zeroCopy?: boolean;
   /** run the worker at background priority (default true; thread-priority.ts) */
   readonly background?: boolean;
 }
@@ -79,10 +81,14 @@ export class WorkerCommitSink implements IterationSink {
   private failure: Error | null = null;
   private inFlight = 0;
   private idle: Deferred<void> | null = null;
+  /** the slot handed out by `buffer()` for the step being computed */
+  private bound: number | null = null;
 
   constructor(readonly opts: WorkerCommitSinkOptions) {
     const layout = bufferLayout(opts.job.template);
-    const n = opts.slots ?? 2;
+    const n = opts.slots ?? 3;
+    if (!Number.isInteger(n) || n < 2) throw new EngineError(`a commit sink needs at least 2 slots, got ${n}`);
+    if (opts.zeroCopy !== false) this.buffer = () => this.bindSlot();
     this.slots = Array.from({ length: n }, () => new SharedArrayBuffer(layout.byteLength));
     this.free = this.slots.map((_, i) => i);
     const wd: CommitWorkerData = {
@@ -137,11 +143,28 @@ export class WorkerCommitSink implements IterationSink {
     return d.promise;
   }
 
+  /** A free slot for the next step's outputs (waits while every slot is being hashed); absent with `zeroCopy: false`. */
+  readonly buffer?: () => Promise<SharedArrayBuffer>;
+
+  private async bindSlot(): Promise<SharedArrayBuffer> {
+    if (this.bound === null) {
+      const got = this.acquire();
+      this.bound = typeof got === "number" ? got : await got;
+    }
+    return this.slots[this.bound]!;
+  }
+
   async iteration(rec: IterationRecord): Promise<void> {
-    const got = this.acquire();
-    const slot = typeof got === "number" ? got : await got;
-    const src = rec.executor.buffer;
-    new Uint8Array(this.slots[slot]!).set(new Uint8Array(src, 0, this.slots[slot]!.byteLength));
+    let slot: number;
+    if (this.bound !== null && rec.executor.buffer === this.slots[this.bound]) {
+      // computed in place: the worker reads the slot the trainer wrote
+      slot = this.bound;
+      this.bound = null;
+    } else {
+      const got = this.acquire();
+      slot = typeof got === "number" ? got : await got;
+      new Uint8Array(this.slots[slot]!).set(new Uint8Array(rec.executor.buffer, 0, this.slots[slot]!.byteLength));
+    }
     this.inFlight++;
     const msg: IterationMessage = {
       type: "iteration",
@@ -165,6 +188,10 @@ export class WorkerCommitSink implements IterationSink {
   /** Drains, closes the last rollup, writes the manifest, and stops the worker. */
   async finish(): Promise<TraceManifest | null> {
     await this.drain();
+    if (this.bound !== null) {
+      this.free.push(this.bound);
+      this.bound = null;
+    }
     this.finished = deferred<TraceManifest | null>();
     this.worker.postMessage({ type: "finish" });
     const m = await this.finished.promise;

@@ -29,6 +29,11 @@ export interface IterationRecord {
 export interface IterationSink {
   /** Called after step `rec.step` ran; may be async (the trainer awaits it before reusing buffers). */
   iteration(rec: IterationRecord): void | Promise<void>;
+  /**
+   * Optional: a buffer (laid out by `bufferLayout`) for the next step's node outputs. The trainer computes the step
+   * there, so the sink receives it in place instead of copying it in `iteration`.
+   */
+  buffer?(): ArrayBuffer | SharedArrayBuffer | Promise<ArrayBuffer | SharedArrayBuffer>;
 }
 
 /** Supplies each step's dropout seeds and keep masks (e.g. from a worker that runs the VRF ahead). */
@@ -116,6 +121,7 @@ export class Trainer {
       }
     }
     if (this.opts.maskOverride) masks = masks.map((m, k) => this.opts.maskOverride!(step, k, m));
+    if (this.opts.sink?.buffer) this.executor.bind(await this.opts.sink.buffer());
     const hook = this.opts.hook;
     const ctx = { step, seeds, masks };
     this.executor.run({ params: this.state, x: this.x, y: this.y, masks }, hook ? (n, out, o) => hook(n, out, o, ctx) : undefined);
