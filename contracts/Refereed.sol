@@ -428,6 +428,7 @@ contract Refereed is ReentrancyGuard, Multicall {
         jobId = ++jobCount;
         Job storage j = _jobs[jobId];
         j.requester = msg.sender;
+        _touchCredit(msg.sender);
         j.status = JobStatus.Open;
         j.nodeCount = p.nodeCount;
         j.dropoutLayers = p.dropoutLayers;
@@ -477,6 +478,7 @@ contract Refereed is ReentrancyGuard, Multicall {
         if (k.registeredBlock >= block.number) revert KeyTooFresh(msg.sender, k.registeredBlock, uint64(block.number));
         j.status = JobStatus.Active;
         j.trainer = msg.sender;
+        _touchCredit(msg.sender);
         j.acceptedAt = uint64(block.timestamp);
         bytes32 nonce = keccak256(abi.encode(block.prevrandao, jobId, msg.sender));
         j.nonce = nonce;
@@ -634,6 +636,7 @@ contract Refereed is ReentrancyGuard, Multicall {
         g.challenger = msg.sender;
         g.rollupId = uint96(rollupId);
         r.openGames += 1;
+        _touchCredit(msg.sender);
         // msg.value == challengerBond, a uint128.
         totalBonds += uint128(msg.value);
         emit GameOpened(gameId, rollupId, msg.sender, deadline);
@@ -1248,6 +1251,13 @@ contract Refereed is ReentrancyGuard, Multicall {
     function _payFromBonds(address to, uint256 amount, CreditReason reason) private {
         totalBonds -= uint128(amount); // amount is a uint128 bond
         _credit(to, amount, reason);
+    }
+
+    /// @dev Writes the 1-wei sentinel of `a`'s credit slot (worth nothing: `credits` is the slot minus one) when an
+    /// account takes a role (requester, trainer, challenger), so that the credits of a resolution never pay the
+    /// zero → non-zero write (~22k gas each) inside the one-step transaction; the role's own transaction pays it once.
+    function _touchCredit(address a) private {
+        if (_credits[a] == 0) _credits[a] = 1;
     }
 
     function _credit(address to, uint256 amount, CreditReason reason) private {

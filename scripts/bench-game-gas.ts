@@ -7,9 +7,12 @@
  *   game.open                  one openGame
  *   game.move                  one reveal of 4 levels (16 children) + the choice, the larger of all such pairs
  *   game.move.reveal / .choose the two transactions of that pair
- *   dispute.interactive.total  a full interactive game on a rollup of 1,024 iterations (open → step), all transactions
- *   dispute.interactive.txs    its number of transactions
- *   dispute.direct             the same game walked by the challenger in one multicall (reveals + choices + step)
+ *   dispute.v0.interactive.total  a full interactive game on a rollup of 1,024 iterations (open → step), all
+ *                              transactions, on the MLP-shaped template below with OneStepVerifierV0's rules
+ *   dispute.v0.interactive.txs its number of transactions
+ *   dispute.v0.direct          the same game walked by the challenger in one multicall (reveals + choices + step)
+ * The issue's dispute.interactive.* and dispute.direct are measured on a real rollup of the MNIST MLP with the real
+ * verifier by packages/adjudication/scripts/bench-dispute-gas.ts.
  *   step.v0.relu / step.v0.param  the one-step transaction of OneStepVerifierV0's two rules (interactive, alone)
  *
  * The rollup's graph has the shape of the MNIST MLP's largest tensor: 32 nodes, node 1 = RELU of a 784×128 = 100,352
@@ -77,8 +80,8 @@ async function main() {
     results["game.move"] = Number(worst.reveal + worst.choose);
     results["game.move.reveal"] = Number(worst.reveal);
     results["game.move.choose"] = Number(worst.choose);
-    results["dispute.interactive.total"] = Number(res.gas + open.sent.gas);
-    results["dispute.interactive.txs"] = res.txs + 1;
+    results["dispute.v0.interactive.total"] = Number(res.gas + open.sent.gas);
+    results["dispute.v0.interactive.txs"] = res.txs + 1;
     const { balance, owed } = await h.solvency();
     if (balance !== owed) throw new Error(`bench: balance ${balance} != owed ${owed}`);
   }
@@ -92,7 +95,7 @@ async function main() {
       h.refereed.write.multicall([directDisputeCalls(h.refereed, h.trace, 0, gameId, target)], { account: h.alice.account }),
     );
     if ((await h.game(gameId)).status !== GameStatus.ChallengerWon) throw new Error("bench: direct dispute not won");
-    results["dispute.direct"] = Number(sent.gas);
+    results["dispute.v0.direct"] = Number(sent.gas);
   }
   // The one-step transactions of V0's rules, and submitRollup for a small rollup (O(1) check).
   for (const [name, node, element, iteration] of [
@@ -139,9 +142,9 @@ async function main() {
     "rollup.submit": 80_000,
     "game.open": 150_000,
     "game.move": 70_000,
-    "dispute.interactive.total": 4_000_000,
-    "dispute.interactive.txs": 30,
-    "dispute.direct": 2_000_000,
+    "dispute.v0.interactive.total": 4_000_000,
+    "dispute.v0.interactive.txs": 30,
+    "dispute.v0.direct": 2_000_000,
   };
   for (const [k, v] of Object.entries(results)) {
     const lim = limits[k];

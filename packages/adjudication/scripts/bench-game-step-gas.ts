@@ -14,7 +14,7 @@
  * `step.<name>` (the largest over the cases carrying the name): the issue's keys, since this is the transaction a user
  * sends. The trace is honest: every step must resolve the
  * game TrainerWon with a valid verdict. The trainer withdraws its credit after each game, so every step starts from the
- * same money state (no credit yet: the step pays the zero → non-zero credit write a first won game pays).
+ * same money state (the trainer's credit slot at its 1-wei sentinel, written at acceptJob: docs/GAME.md §7).
  *
  * Prints op → verifier-only (`verifier.step.<name>` from bench/results/gas.json, as bench-step-gas.ts last wrote it) vs game
  * step and their difference. The difference is what the game adds: the context read from storage, the leaf check, the
@@ -24,46 +24,13 @@
  * into bench/results/gas.json (read, merge, write: other benchmarks write it too; keys sorted; the `game.step.*` keys of
  * earlier versions are dropped).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { network } from "hardhat";
-import { parseEther, parseEventLogs, type Hex, type PublicClient } from "viem";
-import { fromHex, toHex } from "@refereed/core";
-import { TraceReader, makeJob } from "@refereed/engine";
-import { rollupTraceName, trainRollup } from "@refereed/trainer";
-import {
-  GameStatus,
-  Phase,
-  ProtocolReader,
-  TraceRollupData,
-  callRequest,
-  jobParamsForSpec,
-  planWalk,
-  rollupIdOf,
-  trainerMove,
-  type GameView,
-  type JobTerms,
-  type PathState,
-  type ProtocolContracts,
-  type Target,
-} from "@refereed/trainer/shared";
+import { join } from "node:path";
+import { GameStatus, Phase, callRequest, planWalk, trainerMove, type Target } from "@refereed/trainer/shared";
+import { BenchError, GAS_JSON, benchRollup, mergeGasResults, pathOf } from "./bench-protocol.js";
 import { BENCH_MODEL, BENCH_STEPS, benchJob, stepCases, stepGoal, type StepCase } from "./step-cases.js";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-const outFile = join(root, "bench", "results", "gas.json");
-
-const TERMS: JobTerms = {
-  rollupSteps: BENCH_STEPS,
-  challengeWindow: 86_400, // room for every game (each block advances the chain clock)
-  trainerClock: 3_600,
-  challengerClock: 3_600,
-  submissionTimeout: 86_400,
-  trainerBond: parseEther("1"),
-  challengerBond: parseEther("0.01"),
-};
-const REWARD = parseEther("1");
 /** the measured rollup: the job's first (index 0) */
 const FIRST_STEP = 0;
 
@@ -74,73 +41,22 @@ interface Measured {
   readonly tokens: number;
 }
 
-class BenchError extends Error {
-  constructor(name: string, detail: string) {
-    super(`bench step.${name}: ${detail}`);
-    this.name = "BenchError";
-  }
-}
-
 const started = Date.now();
 const { train, key, spec } = benchJob();
 const dir = mkdtempSync(join(tmpdir(), "refereed-game-step-gas-"));
 try {
-  // ─────────────────────────────────────────── the protocol ──────────────────────────────────────────────────────────
-  const { viem } = await network.create();
-  const publicClient = await viem.getPublicClient();
-  const wallets = await viem.getWalletClients();
-  const wallet = (i: number) => {
-    const w = wallets[i];
-    if (!w) throw new BenchError("setup", `the in-process chain has ${wallets.length} accounts, not ${i + 1}`);
-    return w;
-  };
-  const [requester, trainer, challenger] = [wallet(0), wallet(1), wallet(2)];
-  const verifier = await viem.deployContract("OneStepVerifier");
-  const keys = await viem.deployContract("TrainerKeys");
-  const refereed = await viem.deployContract("Refereed", [verifier.address, keys.address]);
-  const contracts: ProtocolContracts = {
-    refereed: { address: refereed.address, abi: refereed.abi },
-    keys: { address: keys.address, abi: keys.abi },
-    verifierAbi: verifier.abi,
-  };
-  const reader = new ProtocolReader(publicClient as unknown as PublicClient, contracts);
-
-  /** Waits for `hash`, requires success, returns the receipt and Refereed's decoded events. */
-  async function mined(what: string, hash: Hex | Promise<Hex>) {
-    const h = await hash;
-    const receipt = await publicClient.waitForTransactionReceipt({ hash: h });
-    if (receipt.status !== "success") throw new BenchError(what, `transaction ${h} reverted`);
-    const logs = parseEventLogs({ abi: refereed.abi, logs: receipt.logs });
-    return { receipt, logs };
-  }
-
-  // ─────────────────────────────────────────── the job and its rollup ────────────────────────────────────────────────
-  await mined("setup", keys.write.registerKey([toHex(key.pk), toHex(key.pop)], { account: trainer.account }));
-  const created = await mined("setup", refereed.write.createJob([jobParamsForSpec(spec, TERMS)], { account: requester.account, value: REWARD }));
-  const jobCreated = created.logs.find((l) => l.eventName === "JobCreated");
-  if (!jobCreated) throw new BenchError("setup", "no JobCreated event");
-  const jobId = jobCreated.args.jobId;
-  // the key's registration and the acceptance are in different blocks (KeyTooFresh): createJob mined in between
-  await mined("setup", refereed.write.acceptJob([jobId], { account: trainer.account, value: TERMS.trainerBond }));
-  const { nonce } = await reader.jobState(jobId);
-  const job = makeJob(spec, fromHex(nonce, 32, "nonce"));
-  const tTrain = Date.now();
-  await trainRollup({ job, data: train, sk: key.sk, traceRoot: dir, jobId, index: 0, firstStep: FIRST_STEP, count: BENCH_STEPS });
-  const trainMs = Date.now() - tTrain;
-  const trace = TraceReader.open(join(dir, rollupTraceName(jobId, 0)));
-  const rollupId = rollupIdOf(jobId, 0);
-  const data = new TraceRollupData({
-    reader: trace,
-    firstStep: FIRST_STEP,
-    data: train,
-    vrfPublicKey: key.pk,
-    chain: { jobId, rollupId, rollupIndex: 0n, toleranceProfile: 0 },
+  // ─────────────────────────────────────────── the protocol, the job and its rollup ──────────────────────────────────
+  const { publicClient, trainer, challenger, refereed, contracts, reader, mined, terms, rollupId, trace, data, trainMs } = await benchRollup({
+    spec,
+    train,
+    key,
+    steps: BENCH_STEPS,
+    dir,
+    uri: "bench://game-step-gas/r0",
   });
   const { startState, rollupRoot, endState } = data.claim;
-  await mined("setup", refereed.write.submitRollup([jobId, startState, rollupRoot, endState, "bench://game-step-gas/r0"], { account: trainer.account }));
 
   // ─────────────────────────────────────────── one game per case ─────────────────────────────────────────────────────
-  const pathOf = (g: GameView): PathState => ({ iteration: g.iteration, nodeId: g.nodeId, element: g.element, journalIndex: g.journalIndex });
   // cases name absolute steps; the game names the rollup's iterations
   const targetOf = (c: StepCase): Target =>
     c.kind === "element"
@@ -150,7 +66,7 @@ try {
   /** Opens a game, walks it to the case's step in one multicall, sends the trainer's step; returns the step's gas. */
   async function measure(c: StepCase): Promise<Measured & { walkCalls: number }> {
     const name = c.names[0]!;
-    const opened = await mined(name, refereed.write.openGame([rollupId, startState, rollupRoot, endState], { account: challenger.account, value: TERMS.challengerBond }));
+    const opened = await mined(name, refereed.write.openGame([rollupId, startState, rollupRoot, endState], { account: challenger.account, value: terms.challengerBond }));
     const ev = opened.logs.find((l) => l.eventName === "GameOpened");
     if (!ev) throw new BenchError(name, "no GameOpened event");
     const gameId = ev.args.gameId;
@@ -198,7 +114,8 @@ try {
   const gamesMs = Date.now() - tGames;
 
   // ─────────────────────────────────────────── report ────────────────────────────────────────────────────────────────
-  const merged: Record<string, number> = existsSync(outFile) ? (JSON.parse(readFileSync(outFile, "utf8")) as Record<string, number>) : {};
+  // the verifier-alone figures, as bench-step-gas.ts last wrote them
+  const merged: Record<string, number> = existsSync(GAS_JSON) ? (JSON.parse(readFileSync(GAS_JSON, "utf8")) as Record<string, number>) : {};
   const names = [...results.keys()].sort();
   const fmt = (x: number | undefined) => (x === undefined ? "-" : String(x));
   console.log(`one-step gas in the game (Refereed.step, tx gas − 21000) vs the verifier alone (OneStepHarness), MNIST MLP ${BENCH_MODEL.sizes.join("-")}, batch ${BENCH_MODEL.batch}`);
@@ -216,14 +133,10 @@ try {
         `${String(goal).padStart(9)} ${String(r.bytes).padStart(6)} ${String(r.tokens).padStart(6)} ${(floored ? "yes" : "no").padStart(5)}  ${r.where}${r.gas > goal ? "  OVER GOAL" : ""}`,
     );
   }
-  for (const k of Object.keys(merged)) if (k.startsWith("game.step.")) delete merged[k];
-  for (const name of names) merged[`step.${name}`] = results.get(name)!.gas;
-  const sorted = Object.fromEntries(Object.entries(merged).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  mkdirSync(dirname(outFile), { recursive: true });
-  writeFileSync(outFile, `${JSON.stringify(sorted, null, 2)}\n`);
+  mergeGasResults(Object.fromEntries(names.map((name) => [`step.${name}`, results.get(name)!.gas])), (k) => k.startsWith("game.step."));
   console.log(
     `${cases.length} games (walks of up to ${walkCalls} calls in one multicall), all TrainerWon; ${over} steps over the step goals; ` +
-      `merged ${names.length} step.* keys into ${outFile}; ` +
+      `merged ${names.length} step.* keys into ${GAS_JSON}; ` +
       `training ${(trainMs / 1000).toFixed(1)} s, games ${(gamesMs / 1000).toFixed(1)} s, total ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
   if (over) process.exitCode = 1;

@@ -15,7 +15,7 @@
  * A benchmark records, under each name, the largest figure over the cases that carry it.
  */
 import { maskBit, vrfKeygen } from "@refereed/core";
-import { BlsSeedProvider, CommitSink, TraceReader, Trainer, datasetRoot, loadMnist, makeJob, makeJobSpec, type GraphTemplate, type MlpConfig } from "@refereed/engine";
+import { BlsSeedProvider, CommitSink, TraceReader, Trainer, datasetRoot, loadMnist, makeJob, makeJobSpec, type Dataset, type GraphTemplate, type MlpConfig } from "@refereed/engine";
 import type { ElementRef } from "../src/index.js";
 
 /** The model, rollup and training set both benchmarks train (784-128-64-10, batch 64, momentum, dropout 1/5). */
@@ -35,14 +35,13 @@ export const BENCH_STEPS = 3;
 export const BENCH_TRAIN = 2048;
 
 /** The MNIST prefix, the trainer's BLS key and the job spec all gas benchmarks of the one-step use. */
-export function benchJob() {
-  const { train } = loadMnist(BENCH_TRAIN);
+export function benchJob(steps = BENCH_STEPS, train: Dataset = loadMnist(BENCH_TRAIN).train) {
   const key = vrfKeygen(new Uint8Array(32).fill(7));
   const spec = makeJobSpec({
     model: BENCH_MODEL,
     datasetRoot: datasetRoot(train),
     trainExamples: train.n,
-    steps: BENCH_STEPS,
+    steps,
     initSeed: new Uint8Array(32).fill(1),
     vrfKey: key.pk,
     seedScheme: "bls12-381",

@@ -1,0 +1,116 @@
+/**
+ * Gas of whole disputes on a REAL rollup of 1,024 iterations of the MNIST MLP (784-128-64-10, batch 64, momentum,
+ * dropout 1/5 after both hidden layers, BLS VRF seeds; the bench job of step-cases.ts with 1,024 steps), the issue's
+ * `dispute.interactive.total` / `dispute.direct`:
+ *
+ *   npx node --import tsx packages/adjudication/scripts/bench-dispute-gas.ts
+ *
+ * On the in-process chain, with the real protocol (bench-protocol.ts): the trainer trains the rollup as the engine's
+ * `wrong-update` adversary from iteration 777 (the update of fc1.w, the model's largest tensor, 100,352 elements in
+ * 392 chunks: the deepest path of the game) and submits it. The challenger audits iteration 777 of the trace
+ * (`audit`), which names the first bad element, and opens two games. It plays the first interactively: every reveal
+ * of the trainer and every choice of the challenger is its own transaction, from the shared move planners
+ * (`trainerMove`, `challengerChoice`) on the trainer's trace; the step is the trainer's, as the game makes it.
+ * It walks the second in one multicall, step included (`planWalk`). Both must end ChallengerWon.
+ *
+ * Keys (receipt.gasUsed − 21,000 of each transaction, summed; merged into bench/results/gas.json):
+ *   dispute.interactive.total / .txs   openGame + every move + the step
+ *   dispute.interactive.step           the step transaction alone
+ *   dispute.direct                     the multicall walk with the step (the game was opened apart)
+ * The trace of 1,024 iterations (~3 GB) is written to a temporary directory and removed at the end.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { audit, loadMnist, makeAdversary, traceSource } from "@refereed/engine";
+import { GameStatus, Side, callRequest, challengerChoice, planWalk, sideToMove, trainerMove, type Target } from "@refereed/trainer/shared";
+import { BenchError, GAS_JSON, benchRollup, mergeGasResults, pathOf } from "./bench-protocol.js";
+import { benchJob } from "./step-cases.js";
+
+const ITERATIONS = 1024;
+const CHEAT_AT = 777;
+const LIMITS = { total: 4_000_000, txs: 30, direct: 2_000_000 };
+
+const started = Date.now();
+const train = loadMnist().train; // the 8,000 training digits
+const { key, spec } = benchJob(ITERATIONS, train);
+const dir = mkdtempSync(join(tmpdir(), "refereed-dispute-gas-"));
+try {
+  const r = await benchRollup({
+    spec,
+    train,
+    key,
+    steps: ITERATIONS,
+    dir,
+    adversary: (job) => makeAdversary("wrong-update", job, CHEAT_AT),
+    uri: "bench://dispute-gas/r0",
+  });
+  const { trainer, challenger, refereed, contracts, reader, mined, terms, rollupId, trace, data } = r;
+  const { startState, rollupRoot, endState } = data.claim;
+
+  // ── the challenger's audit of the cheating iteration names the element to dispute ──
+  const tAudit = Date.now();
+  const found = audit(traceSource(trace), { data: train, steps: [CHEAT_AT], datasetChecked: true });
+  if (found.ok) throw new BenchError("audit", `no violation found in iteration ${CHEAT_AT}`);
+  const v = found.violation;
+  const target: Target = { branch: "graph", iteration: v.step, node: v.node, element: v.element };
+  const auditMs = Date.now() - tAudit;
+
+  const gasOf = (rc: { gasUsed: bigint }) => Number(rc.gasUsed) - 21_000;
+  async function open() {
+    const o = await mined("open", refereed.write.openGame([rollupId, startState, rollupRoot, endState], { account: challenger.account, value: terms.challengerBond }));
+    const ev = o.logs.find((l) => l.eventName === "GameOpened");
+    if (!ev) throw new BenchError("open", "no GameOpened event");
+    return { gameId: ev.args.gameId, gas: gasOf(o.receipt) };
+  }
+  // both games open before either resolves: no game opens on a rejected rollup
+  const inter = await open();
+  const direct = await open();
+
+  // ── the interactive game: one transaction per move ──
+  let total = inter.gas;
+  let txs = 1;
+  let stepGas = 0;
+  for (let guard = 0; ; guard++) {
+    if (guard > 200) throw new BenchError("interactive", "the game did not end in 200 moves");
+    const g = await reader.game(inter.gameId);
+    if (g.status !== GameStatus.InProgress) break;
+    const side = sideToMove(g.pos);
+    const mv = side === Side.Trainer ? trainerMove(inter.gameId, g.pos, pathOf(g), data) : challengerChoice(inter.gameId, g.pos, pathOf(g), target, data);
+    if (!mv) throw new BenchError("interactive", `no ${side === Side.Trainer ? "trainer" : "challenger"} move at phase ${g.pos.phase}`);
+    const from = side === Side.Trainer ? trainer : challenger;
+    const sent = await mined(`interactive ${mv.call.functionName}`, from.writeContract(callRequest(contracts.refereed, [mv.call]) as Parameters<typeof from.writeContract>[0]));
+    total += gasOf(sent.receipt);
+    txs++;
+    if (mv.call.functionName === "step") stepGas = gasOf(sent.receipt);
+  }
+  const gi = await reader.game(inter.gameId);
+  if (gi.status !== GameStatus.ChallengerWon) throw new BenchError("interactive", `the game ended with status ${gi.status}, not ChallengerWon`);
+
+  // ── the direct game: the whole walk and the step in one multicall ──
+  const g0 = await reader.game(direct.gameId);
+  const plan = planWalk({ gameId: direct.gameId, pos: g0.pos, path: pathOf(g0), data, as: "challenger", target, maxCalls: 1024 });
+  if (plan.stoppedBy !== "resolved") throw new BenchError("direct", `the walk stopped early (${plan.stoppedBy})`);
+  const walked = await mined("direct", challenger.writeContract(callRequest(contracts.refereed, plan.calls) as Parameters<typeof challenger.writeContract>[0]));
+  const gd = await reader.game(direct.gameId);
+  if (gd.status !== GameStatus.ChallengerWon) throw new BenchError("direct", `the game ended with status ${gd.status}, not ChallengerWon`);
+  const directGas = gasOf(walked.receipt);
+
+  const results: Record<string, number> = {
+    "dispute.interactive.total": total,
+    "dispute.interactive.txs": txs,
+    "dispute.interactive.step": stepGas,
+    "dispute.direct": directGas,
+  };
+  mergeGasResults(results);
+  const over = total > LIMITS.total || txs > LIMITS.txs || directGas > LIMITS.direct;
+  console.log(
+    `dispute on a real rollup of ${ITERATIONS} iterations of the MNIST MLP, trainer cheating from iteration ${CHEAT_AT} (${v.nodeName}[${v.element}], ${v.reason}):\n` +
+      `  interactive: ${txs} transactions, ${total} gas (limit ${LIMITS.txs} tx, ${LIMITS.total}); its step ${stepGas}\n` +
+      `  direct (one multicall of ${plan.calls.length} calls): ${directGas} gas (limit ${LIMITS.direct})${over ? "\n  OVER A LIMIT" : ""}\n` +
+      `merged into ${GAS_JSON}; training ${(r.trainMs / 1000).toFixed(1)} s, audit ${auditMs} ms, total ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+  if (over) process.exitCode = 1;
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
