@@ -13,6 +13,7 @@ import {
   HashSeedProvider,
   TraceReader,
   Trainer,
+  WorkerCommitSink,
   makeAdversary,
   type Adversary,
   type AdversaryKind,
@@ -31,6 +32,9 @@ export class TrainingError extends Error {
 
 /** The trace directory name of rollup `index` of job `jobId`. */
 export const rollupTraceName = (jobId: bigint, index: number): string => `job${jobId}-r${index}`;
+
+/** Rollups of at least this many steps are committed by a worker (its start-up, ~0.3 s, is paid once per rollup). */
+export const WORKER_SINK_MIN_STEPS = 32;
 
 export interface RollupTrainingInput {
   readonly job: Job;
@@ -96,26 +100,36 @@ export async function trainRollup(i: RollupTrainingInput): Promise<TraceManifest
   const dir = join(i.traceRoot, name);
   const tmp = join(i.traceRoot, `.${name}.partial`);
   rmSync(tmp, { recursive: true, force: true });
-  const sink = new CommitSink({ job: i.job, traceDir: tmp, rollupSize: i.count, firstStep: i.firstStep, keep: false });
-  const trainer = new Trainer({
-    job: i.job,
-    data: i.data,
-    seeds: await seedProvider(i.job, i.sk),
-    sink,
-    state: i.startState,
-    firstStep: i.firstStep,
-    ...(i.adversary?.options ?? {}),
-  });
-  for (let s = 0; s < i.count; s++) {
-    if (i.stopped?.()) {
-      rmSync(tmp, { recursive: true, force: true });
-      throw new TrainingError(`training of rollup ${i.index} stopped at step ${i.firstStep + s}`);
+  // Commitments, journal and trace are made by a worker, from the shared slot each step is computed in, while the
+  // next step trains (WorkerCommitSink); the in-thread sink is kept for short rollups, where starting the worker would
+  // cost more than it saves.
+  const sink =
+    i.count >= WORKER_SINK_MIN_STEPS
+      ? new WorkerCommitSink({ job: i.job, traceDir: tmp, rollupSize: i.count, firstStep: i.firstStep, keep: false })
+      : new CommitSink({ job: i.job, traceDir: tmp, rollupSize: i.count, firstStep: i.firstStep, keep: false });
+  let manifest: TraceManifest | null;
+  try {
+    const trainer = new Trainer({
+      job: i.job,
+      data: i.data,
+      seeds: await seedProvider(i.job, i.sk),
+      sink,
+      state: i.startState,
+      firstStep: i.firstStep,
+      ...(i.adversary?.options ?? {}),
+    });
+    for (let s = 0; s < i.count; s++) {
+      if (i.stopped?.()) throw new TrainingError(`training of rollup ${i.index} stopped at step ${i.firstStep + s}`);
+      const loss = await trainer.runStep();
+      i.onStep?.(i.firstStep + s, loss);
+      await yieldToLoop(); // let the duty loop (games, finalization) run between steps
     }
-    const loss = await trainer.runStep();
-    i.onStep?.(i.firstStep + s, loss);
-    await yieldToLoop(); // let the duty loop (games, finalization) run between steps
+    manifest = await sink.finish();
+  } catch (e) {
+    if (sink instanceof WorkerCommitSink) await sink.close(); // stop the worker before its directory goes
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
   }
-  const manifest = sink.finish();
   if (!manifest) throw new TrainingError(`rollup ${i.index}: the sink wrote no manifest`);
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
