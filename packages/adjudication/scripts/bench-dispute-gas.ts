@@ -17,6 +17,7 @@
  *   dispute.interactive.total / .txs   openGame + every move + the step
  *   dispute.interactive.step           the step transaction alone
  *   dispute.direct                     the multicall walk with the step (the game was opened apart)
+ *   dispute.step.linear                a challenger-won step alone: a 128-input linear (activation-tamper, 8 steps)
  * The trace of 1,024 iterations (~3 GB) is written to a temporary directory and removed at the end.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -96,11 +97,15 @@ try {
   if (gd.status !== GameStatus.ChallengerWon) throw new BenchError("direct", `the game ended with status ${gd.status}, not ChallengerWon`);
   const directGas = gasOf(walked.receipt);
 
+  // ── a challenger-won step of a 128-input linear: the activation-tamper adversary, a short rollup ──
+  const lin = await challengerWonStep("activation-tamper", 8, 5);
+
   const results: Record<string, number> = {
     "dispute.interactive.total": total,
     "dispute.interactive.txs": txs,
     "dispute.interactive.step": stepGas,
     "dispute.direct": directGas,
+    [`dispute.step.${lin.op}`]: lin.gas,
   };
   mergeGasResults(results);
   const over = total > LIMITS.total || txs > LIMITS.txs || directGas > LIMITS.direct;
@@ -108,9 +113,40 @@ try {
     `dispute on a real rollup of ${ITERATIONS} iterations of the MNIST MLP, trainer cheating from iteration ${CHEAT_AT} (${v.nodeName}[${v.element}], ${v.reason}):\n` +
       `  interactive: ${txs} transactions, ${total} gas (limit ${LIMITS.txs} tx, ${LIMITS.total}); its step ${stepGas}\n` +
       `  direct (one multicall of ${plan.calls.length} calls): ${directGas} gas (limit ${LIMITS.direct})${over ? "\n  OVER A LIMIT" : ""}\n` +
+      `  a challenger-won step of ${lin.where} (${lin.op}): ${lin.gas} gas (the trainer's winning step of the same op: step.${lin.op})\n` +
       `merged into ${GAS_JSON}; training ${(r.trainMs / 1000).toFixed(1)} s, audit ${auditMs} ms, total ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
   if (over) process.exitCode = 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * The step transaction that the challenger wins, alone: a rollup of `steps` iterations trained as `kind` from `at`,
+ * the audit's target, the walk to the step in one multicall, then the step sent by the challenger (anyone may).
+ */
+async function challengerWonStep(kind: "activation-tamper", steps: number, at: number) {
+  const d = mkdtempSync(join(tmpdir(), "refereed-dispute-step-"));
+  try {
+    const r = await benchRollup({ spec: benchJob(steps, train).spec, train, key, steps, dir: d, adversary: (job) => makeAdversary(kind, job, at), uri: "bench://dispute-gas/step" });
+    const found = audit(traceSource(r.trace), { data: train, steps: [at], datasetChecked: true });
+    if (found.ok) throw new BenchError(kind, `no violation found in iteration ${at}`);
+    const v = found.violation;
+    const t: Target = { branch: "graph", iteration: v.step, node: v.node, element: v.element };
+    const { startState: s0, rollupRoot: rr, endState: e0 } = r.data.claim;
+    const o = await r.mined(kind, r.refereed.write.openGame([r.rollupId, s0, rr, e0], { account: r.challenger.account, value: r.terms.challengerBond }));
+    const ev = o.logs.find((l) => l.eventName === "GameOpened");
+    if (!ev) throw new BenchError(kind, "no GameOpened event");
+    const gameId = ev.args.gameId;
+    const g0 = await r.reader.game(gameId);
+    const plan = planWalk({ gameId, pos: g0.pos, path: pathOf(g0), data: r.data, as: "challenger", target: t, maxCalls: 1024 });
+    if (plan.stoppedBy !== "resolved" || plan.calls.at(-1)?.functionName !== "step") throw new BenchError(kind, `the walk stopped early (${plan.stoppedBy})`);
+    await r.mined(kind, r.challenger.writeContract(callRequest(r.contracts.refereed, plan.calls.slice(0, -1)) as Parameters<typeof r.challenger.writeContract>[0]));
+    const sent = await r.mined(kind, r.challenger.writeContract(callRequest(r.contracts.refereed, plan.calls.slice(-1)) as Parameters<typeof r.challenger.writeContract>[0]));
+    const g = await r.reader.game(gameId);
+    if (g.status !== GameStatus.ChallengerWon) throw new BenchError(kind, `the game ended with status ${g.status}, not ChallengerWon`);
+    return { op: v.op, where: `${v.nodeName}[${v.element}]`, gas: Number(sent.receipt.gasUsed) - 21_000 };
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
 }

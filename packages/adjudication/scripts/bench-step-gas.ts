@@ -17,17 +17,14 @@
  * column is shown for comparison, not enforced. Merged into bench/results/gas.json (a flat {"name": gas} file other
  * benchmarks write too: read, merge, write).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { network } from "hardhat";
 import type { Hex } from "viem";
 import { ProofBuilder, traceRollupSource, type StepContext } from "../src/index.js";
+import { GAS_JSON, mergeGasResults } from "./bench-protocol.js";
 import { BENCH_MODEL, BENCH_STEPS, benchJob, stepCases, stepGoal, trainBenchTrace } from "./step-cases.js";
-
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-const outFile = join(root, "bench", "results", "gas.json");
 
 const MODEL = BENCH_MODEL;
 const STEPS = BENCH_STEPS;
@@ -92,10 +89,8 @@ try {
     const exec = floored ? "≤" + String(6 * r.tokens) : String(r.gas - 4 * r.tokens);
     console.log(`${name.padEnd(31)} ${String(r.gas).padStart(10)} ${String(goal(name)).padStart(10)} ${String(r.bytes).padStart(11)} ${String(r.tokens).padStart(7)} ${(floored ? "yes" : "no").padStart(7)} ${exec.padStart(8)}  ${r.where}${ok ? "" : "  OVER GOAL"}`);
   }
-  const merged: Record<string, number> = existsSync(outFile) ? (JSON.parse(readFileSync(outFile, "utf8")) as Record<string, number>) : {};
-  for (const name of names) merged[name] = results.get(name)!.gas;
-  writeFileSync(outFile, `${JSON.stringify(merged, null, 2)}\n`);
-  console.log(`merged ${names.length} keys into ${outFile}${over ? `; ${over} over the step goals (the verifier alone; not enforced here)` : ""}`);
+  mergeGasResults(Object.fromEntries(names.map((name) => [name, results.get(name)!.gas])));
+  console.log(`merged ${names.length} keys into ${GAS_JSON}${over ? `; ${over} over the step goals (the verifier alone; not enforced here)` : ""}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
