@@ -17,13 +17,15 @@
  *   dispute.interactive.total / .txs   openGame + every move + the step
  *   dispute.interactive.step           the step transaction alone
  *   dispute.direct                     the multicall walk with the step (the game was opened apart)
- *   dispute.step.linear                a challenger-won step alone: a 128-input linear (activation-tamper, 8 steps)
+ *   dispute.step.<name>                a challenger-won step alone, for the ops whose trainer-won step (`step.<name>`)
+ *                                      is nearest its limit: the trainer of a 3-step rollup adds 1 to the element
+ *                                      that step-cases.ts measures for that name (a fresh job each)
  * The trace of 1,024 iterations (~3 GB) is written to a temporary directory and removed at the end.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { audit, loadMnist, makeAdversary, traceSource } from "@refereed/engine";
+import { audit, loadMnist, makeAdversary, traceSource, type Adversary, type Job } from "@refereed/engine";
 import { GameStatus, Side, callRequest, challengerChoice, planWalk, sideToMove, trainerMove, type Target } from "@refereed/trainer/shared";
 import { BenchError, GAS_JSON, benchRollup, mergeGasResults, pathOf } from "./bench-protocol.js";
 import { benchJob } from "./step-cases.js";
@@ -31,6 +33,17 @@ import { benchJob } from "./step-cases.js";
 const ITERATIONS = 1024;
 const CHEAT_AT = 777;
 const LIMITS = { total: 4_000_000, txs: 30, direct: 2_000_000 };
+
+/** The ops whose trainer-won step is within ~35k of its limit, at the elements step-cases.ts measures for them. */
+const CHALLENGER_WON_CASES = [
+  { name: "linear.k128", node: "fc2.z", element: 0, step: 1, where: "fc2.z[0]" },
+  { name: "linear.k64", node: "fc3.z", element: 0, step: 1, where: "fc3.z[0]" },
+  { name: "matmul_nt.worst", node: "fc2.dout", element: 1625, step: 1, where: "fc2.dout[1625]" },
+  { name: "xent_loss", node: "loss", element: 32, step: 1, where: "loss[32]" },
+  { name: "sgd.end", node: "fc1.w.next", element: 50176, step: 2, where: "fc1.w.next[50176], last iteration" },
+  { name: "momentum.end", node: "fc2.w.v.next", element: 4096, step: 2, where: "fc2.w.v.next[4096], last iteration" },
+  { name: "dropout_bwd", node: "fc1.dropout.bwd", element: 4097, step: 1, where: "fc1.dropout.bwd[4097]" },
+] as const;
 
 const started = Date.now();
 const train = loadMnist().train; // the 8,000 training digits
@@ -97,15 +110,16 @@ try {
   if (gd.status !== GameStatus.ChallengerWon) throw new BenchError("direct", `the game ended with status ${gd.status}, not ChallengerWon`);
   const directGas = gasOf(walked.receipt);
 
-  // ── a challenger-won step of a 128-input linear: the activation-tamper adversary, a short rollup ──
-  const lin = await challengerWonStep("activation-tamper", 8, 5);
+  // ── challenger-won steps alone, for the ops nearest their limit ──
+  const won: { name: string; where: string; gas: number }[] = [];
+  for (const c of CHALLENGER_WON_CASES) won.push({ ...c, gas: await challengerWonStep(c.node, c.element, c.step) });
 
   const results: Record<string, number> = {
     "dispute.interactive.total": total,
     "dispute.interactive.txs": txs,
     "dispute.interactive.step": stepGas,
     "dispute.direct": directGas,
-    [`dispute.step.${lin.op}`]: lin.gas,
+    ...Object.fromEntries(won.map((w) => [`dispute.step.${w.name}`, w.gas])),
   };
   mergeGasResults(results);
   const over = total > LIMITS.total || txs > LIMITS.txs || directGas > LIMITS.direct;
@@ -113,7 +127,7 @@ try {
     `dispute on a real rollup of ${ITERATIONS} iterations of the MNIST MLP, trainer cheating from iteration ${CHEAT_AT} (${v.nodeName}[${v.element}], ${v.reason}):\n` +
       `  interactive: ${txs} transactions, ${total} gas (limit ${LIMITS.txs} tx, ${LIMITS.total}); its step ${stepGas}\n` +
       `  direct (one multicall of ${plan.calls.length} calls): ${directGas} gas (limit ${LIMITS.direct})${over ? "\n  OVER A LIMIT" : ""}\n` +
-      `  a challenger-won step of ${lin.where} (${lin.op}): ${lin.gas} gas (the trainer's winning step of the same op: step.${lin.op})\n` +
+      won.map((w) => `  a challenger-won step of ${w.where}: dispute.step.${w.name} ${w.gas} gas (the trainer's: step.${w.name})\n`).join("") +
       `merged into ${GAS_JSON}; training ${(r.trainMs / 1000).toFixed(1)} s, audit ${auditMs} ms, total ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
   if (over) process.exitCode = 1;
@@ -121,31 +135,48 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
+
 /**
- * The step transaction that the challenger wins, alone: a rollup of `steps` iterations trained as `kind` from `at`,
- * the audit's target, the walk to the step in one multicall, then the step sent by the challenger (anyone may).
+ * The step transaction that the challenger wins, alone: a rollup of 3 iterations whose trainer adds 1 to element
+ * `element` of node `node` in iteration `at` (after computing it: later nodes read the changed value, so that element
+ * is the first bad one), the audit's target (which must be that element), the walk to the step in one multicall, then
+ * the step sent by the challenger (anyone may).
  */
-async function challengerWonStep(kind: "activation-tamper", steps: number, at: number) {
+async function challengerWonStep(node: string, element: number, at: number): Promise<number> {
+  const steps = 3;
+  const what = `${node}[${element}]`;
   const d = mkdtempSync(join(tmpdir(), "refereed-dispute-step-"));
   try {
-    const r = await benchRollup({ spec: benchJob(steps, train).spec, train, key, steps, dir: d, adversary: (job) => makeAdversary(kind, job, at), uri: "bench://dispute-gas/step" });
+    const adversary = (job: Job): Adversary => ({
+      kind: "activation-tamper", // the nearest kind; the change is this bench's own
+      step: at,
+      expectedNode: node,
+      description: `adds 1 to ${what} in iteration ${at}`,
+      options: {
+        hook: (n, out, _o, ctx) => {
+          if (ctx.step === at && n.name === node) out[element] = out[element]! + 1;
+        },
+      },
+    });
+    const r = await benchRollup({ spec: benchJob(steps, train).spec, train, key, steps, dir: d, adversary, uri: "bench://dispute-gas/step" });
     const found = audit(traceSource(r.trace), { data: train, steps: [at], datasetChecked: true });
-    if (found.ok) throw new BenchError(kind, `no violation found in iteration ${at}`);
+    if (found.ok) throw new BenchError(what, `no violation found in iteration ${at}`);
     const v = found.violation;
+    if (v.nodeName !== node || v.element !== element) throw new BenchError(what, `the audit named ${v.nodeName}[${v.element}] instead`);
     const t: Target = { branch: "graph", iteration: v.step, node: v.node, element: v.element };
     const { startState: s0, rollupRoot: rr, endState: e0 } = r.data.claim;
-    const o = await r.mined(kind, r.refereed.write.openGame([r.rollupId, s0, rr, e0], { account: r.challenger.account, value: r.terms.challengerBond }));
+    const o = await r.mined(what, r.refereed.write.openGame([r.rollupId, s0, rr, e0], { account: r.challenger.account, value: r.terms.challengerBond }));
     const ev = o.logs.find((l) => l.eventName === "GameOpened");
-    if (!ev) throw new BenchError(kind, "no GameOpened event");
+    if (!ev) throw new BenchError(what, "no GameOpened event");
     const gameId = ev.args.gameId;
     const g0 = await r.reader.game(gameId);
     const plan = planWalk({ gameId, pos: g0.pos, path: pathOf(g0), data: r.data, as: "challenger", target: t, maxCalls: 1024 });
-    if (plan.stoppedBy !== "resolved" || plan.calls.at(-1)?.functionName !== "step") throw new BenchError(kind, `the walk stopped early (${plan.stoppedBy})`);
-    await r.mined(kind, r.challenger.writeContract(callRequest(r.contracts.refereed, plan.calls.slice(0, -1)) as Parameters<typeof r.challenger.writeContract>[0]));
-    const sent = await r.mined(kind, r.challenger.writeContract(callRequest(r.contracts.refereed, plan.calls.slice(-1)) as Parameters<typeof r.challenger.writeContract>[0]));
+    if (plan.stoppedBy !== "resolved" || plan.calls.at(-1)?.functionName !== "step") throw new BenchError(what, `the walk stopped early (${plan.stoppedBy})`);
+    await r.mined(what, r.challenger.writeContract(callRequest(r.contracts.refereed, plan.calls.slice(0, -1)) as Parameters<typeof r.challenger.writeContract>[0]));
+    const sent = await r.mined(what, r.challenger.writeContract(callRequest(r.contracts.refereed, plan.calls.slice(-1)) as Parameters<typeof r.challenger.writeContract>[0]));
     const g = await r.reader.game(gameId);
-    if (g.status !== GameStatus.ChallengerWon) throw new BenchError(kind, `the game ended with status ${g.status}, not ChallengerWon`);
-    return { op: v.op, where: `${v.nodeName}[${v.element}]`, gas: Number(sent.receipt.gasUsed) - 21_000 };
+    if (g.status !== GameStatus.ChallengerWon) throw new BenchError(what, `the game ended with status ${g.status}, not ChallengerWon`);
+    return Number(sent.receipt.gasUsed) - 21_000;
   } finally {
     rmSync(d, { recursive: true, force: true });
   }
