@@ -25,8 +25,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { audit, loadMnist, makeAdversary, traceSource, type Adversary, type Job } from "@refereed/engine";
-import { GameStatus, Side, callRequest, challengerChoice, planWalk, sideToMove, trainerMove, type Target } from "@refereed/trainer/shared";
+import { audit, loadMnist, makeAdversary, traceSource, type Adversary, type Job, type TraceReader } from "@refereed/engine";
+import { GameStatus, Side, challengerChoice, planWalk, sideToMove, trainerMove, type Target } from "@refereed/trainer/shared";
 import { BenchError, GAS_JSON, benchRollup, mergeGasResults, pathOf } from "./bench-protocol.js";
 import { benchJob } from "./step-cases.js";
 
@@ -59,27 +59,17 @@ try {
     adversary: (job) => makeAdversary("wrong-update", job, CHEAT_AT),
     uri: "bench://dispute-gas/r0",
   });
-  const { trainer, challenger, refereed, contracts, reader, mined, terms, rollupId, trace, data } = r;
-  const { startState, rollupRoot, endState } = data.claim;
+  const { trainer, challenger, reader, send, openGame, trace, data } = r;
 
   // ── the challenger's audit of the cheating iteration names the element to dispute ──
   const tAudit = Date.now();
-  const found = audit(traceSource(trace), { data: train, steps: [CHEAT_AT], datasetChecked: true });
-  if (found.ok) throw new BenchError("audit", `no violation found in iteration ${CHEAT_AT}`);
-  const v = found.violation;
-  const target: Target = { branch: "graph", iteration: v.step, node: v.node, element: v.element };
+  const { v, target } = auditTarget("audit", trace, CHEAT_AT);
   const auditMs = Date.now() - tAudit;
 
   const gasOf = (rc: { gasUsed: bigint }) => Number(rc.gasUsed) - 21_000;
-  async function open() {
-    const o = await mined("open", refereed.write.openGame([rollupId, startState, rollupRoot, endState], { account: challenger.account, value: terms.challengerBond }));
-    const ev = o.logs.find((l) => l.eventName === "GameOpened");
-    if (!ev) throw new BenchError("open", "no GameOpened event");
-    return { gameId: ev.args.gameId, gas: gasOf(o.receipt) };
-  }
   // both games open before either resolves: no game opens on a rejected rollup
-  const inter = await open();
-  const direct = await open();
+  const inter = await openGame("interactive");
+  const direct = await openGame("direct");
 
   // ── the interactive game: one transaction per move ──
   let total = inter.gas;
@@ -92,8 +82,7 @@ try {
     const side = sideToMove(g.pos);
     const mv = side === Side.Trainer ? trainerMove(inter.gameId, g.pos, pathOf(g), data) : challengerChoice(inter.gameId, g.pos, pathOf(g), target, data);
     if (!mv) throw new BenchError("interactive", `no ${side === Side.Trainer ? "trainer" : "challenger"} move at phase ${g.pos.phase}`);
-    const from = side === Side.Trainer ? trainer : challenger;
-    const sent = await mined(`interactive ${mv.call.functionName}`, from.writeContract(callRequest(contracts.refereed, [mv.call]) as Parameters<typeof from.writeContract>[0]));
+    const sent = await send(`interactive ${mv.call.functionName}`, side === Side.Trainer ? trainer : challenger, [mv.call]);
     total += gasOf(sent.receipt);
     txs++;
     if (mv.call.functionName === "step") stepGas = gasOf(sent.receipt);
@@ -105,7 +94,7 @@ try {
   const g0 = await reader.game(direct.gameId);
   const plan = planWalk({ gameId: direct.gameId, pos: g0.pos, path: pathOf(g0), data, as: "challenger", target, maxCalls: 1024 });
   if (plan.stoppedBy !== "resolved") throw new BenchError("direct", `the walk stopped early (${plan.stoppedBy})`);
-  const walked = await mined("direct", challenger.writeContract(callRequest(contracts.refereed, plan.calls) as Parameters<typeof challenger.writeContract>[0]));
+  const walked = await send("direct", challenger, plan.calls);
   const gd = await reader.game(direct.gameId);
   if (gd.status !== GameStatus.ChallengerWon) throw new BenchError("direct", `the game ended with status ${gd.status}, not ChallengerWon`);
   const directGas = gasOf(walked.receipt);
@@ -136,6 +125,15 @@ try {
 }
 
 
+/** The challenger's audit of iteration `at` of `trace`: the first bad element, as the game's target. */
+function auditTarget(what: string, trace: TraceReader, at: number) {
+  const found = audit(traceSource(trace), { data: train, steps: [at], datasetChecked: true });
+  if (found.ok) throw new BenchError(what, `no violation found in iteration ${at}`);
+  const v = found.violation;
+  const target: Target = { branch: "graph", iteration: v.step, node: v.node, element: v.element };
+  return { v, target };
+}
+
 /**
  * The step transaction that the challenger wins, alone: a rollup of 3 iterations whose trainer adds 1 to element
  * `element` of node `node` in iteration `at` (after computing it: later nodes read the changed value, so that element
@@ -159,21 +157,11 @@ async function challengerWonStep(node: string, element: number, at: number): Pro
       },
     });
     const r = await benchRollup({ spec: benchJob(steps, train).spec, train, key, steps, dir: d, adversary, uri: "bench://dispute-gas/step" });
-    const found = audit(traceSource(r.trace), { data: train, steps: [at], datasetChecked: true });
-    if (found.ok) throw new BenchError(what, `no violation found in iteration ${at}`);
-    const v = found.violation;
+    const { v, target } = auditTarget(what, r.trace, at);
     if (v.nodeName !== node || v.element !== element) throw new BenchError(what, `the audit named ${v.nodeName}[${v.element}] instead`);
-    const t: Target = { branch: "graph", iteration: v.step, node: v.node, element: v.element };
-    const { startState: s0, rollupRoot: rr, endState: e0 } = r.data.claim;
-    const o = await r.mined(what, r.refereed.write.openGame([r.rollupId, s0, rr, e0], { account: r.challenger.account, value: r.terms.challengerBond }));
-    const ev = o.logs.find((l) => l.eventName === "GameOpened");
-    if (!ev) throw new BenchError(what, "no GameOpened event");
-    const gameId = ev.args.gameId;
-    const g0 = await r.reader.game(gameId);
-    const plan = planWalk({ gameId, pos: g0.pos, path: pathOf(g0), data: r.data, as: "challenger", target: t, maxCalls: 1024 });
-    if (plan.stoppedBy !== "resolved" || plan.calls.at(-1)?.functionName !== "step") throw new BenchError(what, `the walk stopped early (${plan.stoppedBy})`);
-    await r.mined(what, r.challenger.writeContract(callRequest(r.contracts.refereed, plan.calls.slice(0, -1)) as Parameters<typeof r.challenger.writeContract>[0]));
-    const sent = await r.mined(what, r.challenger.writeContract(callRequest(r.contracts.refereed, plan.calls.slice(-1)) as Parameters<typeof r.challenger.writeContract>[0]));
+    const { gameId } = await r.openGame(what);
+    const { step } = await r.walkToStep(what, gameId, target);
+    const sent = await r.send(what, r.challenger, [step]);
     const g = await r.reader.game(gameId);
     if (g.status !== GameStatus.ChallengerWon) throw new BenchError(what, `the game ended with status ${g.status}, not ChallengerWon`);
     return Number(sent.receipt.gasUsed) - 21_000;

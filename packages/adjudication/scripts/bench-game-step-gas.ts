@@ -27,7 +27,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GameStatus, Phase, callRequest, planWalk, trainerMove, type Target } from "@refereed/trainer/shared";
+import { GameStatus, Phase, trainerMove, type Target } from "@refereed/trainer/shared";
 import { BenchError, GAS_JSON, benchRollup, mergeGasResults, pathOf } from "./bench-protocol.js";
 import { BENCH_MODEL, BENCH_STEPS, benchJob, stepCases, stepGoal, type StepCase } from "./step-cases.js";
 
@@ -46,7 +46,7 @@ const { train, key, spec } = benchJob();
 const dir = mkdtempSync(join(tmpdir(), "refereed-game-step-gas-"));
 try {
   // ─────────────────────────────────────────── the protocol, the job and its rollup ──────────────────────────────────
-  const { publicClient, trainer, challenger, refereed, contracts, reader, mined, terms, rollupId, trace, data, trainMs } = await benchRollup({
+  const { publicClient, trainer, refereed, reader, mined, send, openGame, walkToStep, trace, data, trainMs } = await benchRollup({
     spec,
     train,
     key,
@@ -54,7 +54,6 @@ try {
     dir,
     uri: "bench://game-step-gas/r0",
   });
-  const { startState, rollupRoot, endState } = data.claim;
 
   // ─────────────────────────────────────────── one game per case ─────────────────────────────────────────────────────
   // cases name absolute steps; the game names the rollup's iterations
@@ -66,16 +65,9 @@ try {
   /** Opens a game, walks it to the case's step in one multicall, sends the trainer's step; returns the step's gas. */
   async function measure(c: StepCase): Promise<Measured & { walkCalls: number }> {
     const name = c.names[0]!;
-    const opened = await mined(name, refereed.write.openGame([rollupId, startState, rollupRoot, endState], { account: challenger.account, value: terms.challengerBond }));
-    const ev = opened.logs.find((l) => l.eventName === "GameOpened");
-    if (!ev) throw new BenchError(name, "no GameOpened event");
-    const gameId = ev.args.gameId;
-    const g0 = await reader.game(gameId);
-    const plan = planWalk({ gameId, pos: g0.pos, path: pathOf(g0), data, as: "challenger", target: targetOf(c), maxCalls: 1024 });
-    // INVARIANT: the challenger holds the whole trace, so its plan reaches the step (the trainer's, sent apart).
-    if (plan.stoppedBy !== "resolved" || plan.calls.at(-1)?.functionName !== "step") throw new BenchError(name, `the walk stopped early (${plan.stoppedBy})`);
-    const walk = plan.calls.slice(0, -1);
-    await mined(name, challenger.writeContract(callRequest(contracts.refereed, walk) as Parameters<typeof challenger.writeContract>[0]));
+    const { gameId } = await openGame(name);
+    // the step is the trainer's, sent apart
+    const { walkCalls } = await walkToStep(name, gameId, targetOf(c));
 
     const g = await reader.game(gameId);
     const wantPhase = c.kind === "element" ? Phase.ElementStep : Phase.JournalStep;
@@ -86,7 +78,7 @@ try {
     if (at.join() !== want.join()) throw new BenchError(name, `the walk reached ${at.join("/")}, not ${want.join("/")}`);
     const step = trainerMove(gameId, g.pos, pathOf(g), data);
     if (!step || step.call.functionName !== "step") throw new BenchError(name, "the trainer has no step to send");
-    const sent = await mined(name, trainer.writeContract(callRequest(contracts.refereed, [step.call]) as Parameters<typeof trainer.writeContract>[0]));
+    const sent = await send(name, trainer, [step.call]);
     const stepped = sent.logs.find((l) => l.eventName === "Stepped");
     if (!stepped || stepped.args.trainerValid !== true) throw new BenchError(name, "the verifier did not judge the honest trainer valid");
     const after = await reader.game(gameId);
@@ -96,7 +88,7 @@ try {
     const tx = await publicClient.getTransaction({ hash: sent.receipt.transactionHash });
     let tokens = 0; // EIP-7623 calldata tokens: 1 per zero byte, 4 per other byte
     for (let i = 2; i < tx.input.length; i += 2) tokens += tx.input.slice(i, i + 2) === "00" ? 1 : 4;
-    return { gas: Number(sent.receipt.gasUsed) - 21_000, bytes: (tx.input.length - 2) / 2, tokens, walkCalls: walk.length };
+    return { gas: Number(sent.receipt.gasUsed) - 21_000, bytes: (tx.input.length - 2) / 2, tokens, walkCalls };
   }
 
   const cases = stepCases(trace, FIRST_STEP, BENCH_STEPS);

@@ -9,19 +9,23 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { network } from "hardhat";
-import { parseEther, parseEventLogs, type Hex, type PublicClient } from "viem";
+import { parseEther, parseEventLogs, type Hex, type PublicClient, type WalletClient } from "viem";
 import { fromHex, toHex } from "@refereed/core";
 import { TraceReader, makeJob, type Adversary, type Dataset, type JobSpec } from "@refereed/engine";
 import { rollupTraceName, trainRollup } from "@refereed/trainer";
 import {
   ProtocolReader,
   TraceRollupData,
+  callRequest,
   jobParamsForSpec,
+  planWalk,
   rollupIdOf,
   type GameView,
   type JobTerms,
   type PathState,
   type ProtocolContracts,
+  type RefereedCall,
+  type Target,
 } from "@refereed/trainer/shared";
 
 /** bench/results/gas.json: a flat {"name": gas} file several benchmarks write (read, merge, write). */
@@ -129,5 +133,33 @@ export async function benchRollup(i: BenchRollupInput) {
   });
   const { startState, rollupRoot, endState } = data.claim;
   await mined("setup", refereed.write.submitRollup([jobId, startState, rollupRoot, endState, i.uri], { account: trainer.account }));
-  return { publicClient, requester, trainer, challenger, refereed, contracts, reader, mined, terms, job, jobId, rollupId, trace, data, trainMs };
+
+  /** Sends `calls` from `from` (one call, or a multicall), requiring success. */
+  const send = (what: string, from: WalletClient, calls: readonly RefereedCall[]) =>
+    mined(what, from.writeContract(callRequest(contracts.refereed, calls) as Parameters<typeof from.writeContract>[0]));
+
+  /** The challenger opens a game against the rollup's claim; its id and the transaction's gas. */
+  async function openGame(what: string) {
+    const o = await mined(what, refereed.write.openGame([rollupId, startState, rollupRoot, endState], { account: challenger.account, value: terms.challengerBond }));
+    const ev = o.logs.find((l) => l.eventName === "GameOpened");
+    if (!ev) throw new BenchError(what, "no GameOpened event");
+    return { gameId: ev.args.gameId, gas: Number(o.receipt.gasUsed) - 21_000 };
+  }
+
+  /**
+   * The challenger, holding the trace, walks game `gameId` to the one-step check of `target` in one multicall (the
+   * bots' own walk, `planWalk`), without the step; returns the step call and the number of calls walked.
+   */
+  async function walkToStep(what: string, gameId: bigint, target: Target) {
+    const g0 = await reader.game(gameId);
+    const plan = planWalk({ gameId, pos: g0.pos, path: pathOf(g0), data, as: "challenger", target, maxCalls: 1024 });
+    // INVARIANT: the challenger holds the whole trace, so its plan reaches the step.
+    const step = plan.calls.at(-1);
+    if (plan.stoppedBy !== "resolved" || step?.functionName !== "step") throw new BenchError(what, `the walk stopped early (${plan.stoppedBy})`);
+    const walk = plan.calls.slice(0, -1);
+    await send(what, challenger, walk);
+    return { step, walkCalls: walk.length };
+  }
+
+  return { publicClient, requester, trainer, challenger, refereed, contracts, reader, mined, send, openGame, walkToStep, terms, job, jobId, rollupId, trace, data, trainMs };
 }

@@ -570,13 +570,8 @@ export class ProofBuilder {
     };
   }
 
-  private templateLeafParts(node: number): { descriptor: Hex; templateProof: Hex[] } {
-    return { descriptor: hex(encodeDescriptor(this.desc(node))), templateProof: hexes(this.templateTree.proof(node).siblings) };
-  }
-
   private templateLeaf(node: number): TemplateLeaf {
-    const p = this.templateLeafParts(node);
-    return { nodeId: node, descriptor: p.descriptor, proof: p.templateProof };
+    return { nodeId: node, descriptor: hex(encodeDescriptor(this.desc(node))), proof: hexes(this.templateTree.proof(node).siblings) };
   }
 
   private desc(node: number): NodeDescriptor {
