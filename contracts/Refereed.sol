@@ -46,7 +46,8 @@ contract Refereed is ReentrancyGuard, Multicall {
         Rejected
     }
 
-    /// @notice Lifecycle of a game. The zero value is invalid (no game). Exactly one of the two outcomes, once.
+    /// @notice Lifecycle of a game. The zero value is invalid (no game). Exactly one of the two outcomes, once: `step`
+    /// or `timeout` decides it; `resolve` then settles its money and the rollup (the game's `resolved` flag).
     enum GameStatus {
         None,
         InProgress,
@@ -180,7 +181,7 @@ contract Refereed is ReentrancyGuard, Multicall {
         bytes32 commitment;
         // slot 1
         uint64 submittedAt;
-        uint32 openGames;
+        uint32 openGames; // games opened and not yet resolved (a decided game counts until `resolve`)
         RollupStatus status;
         bool potPending; // the trainer's bond waits here for the earliest-opened winning game
         uint64 potWinner; // that game so far
@@ -210,6 +211,8 @@ contract Refereed is ReentrancyGuard, Multicall {
         bytes32 graphRoot;
         bytes32 journalRoot;
         bytes32 tensorRoot;
+        // slot 7: set once by `resolve` (ADR 0010); the decision alone is the status
+        bool resolved;
     }
 
     // =================================================================================================================
@@ -254,8 +257,12 @@ contract Refereed is ReentrancyGuard, Multicall {
     error GamesOpen(uint256 rollupId, uint32 openGames);
     /// @notice Rollups finalize in order; `finalized` of the job's rollups are.
     error PredecessorNotFinalized(uint256 rollupId, uint64 finalized);
-    /// @notice The game is resolved: no move, no replay.
+    /// @notice The game is decided: no move, no replay.
     error GameNotInProgress(uint256 gameId, GameStatus status);
+    /// @notice `resolve` on a game that is still being played.
+    error GameNotDecided(uint256 gameId);
+    /// @notice `resolve` on a game already resolved.
+    error GameAlreadyResolved(uint256 gameId);
     /// @notice This leaf move belongs to another phase.
     error WrongPhase(uint256 gameId, Phase expected, Phase actual);
     /// @notice A tree move (reveal, choose) outside a tree phase.
@@ -349,6 +356,9 @@ contract Refereed is ReentrancyGuard, Multicall {
     /// @notice The side `loser` ran out of time by `overBy` seconds.
     event TimedOut(uint256 indexed gameId, Side loser, uint64 overBy);
     /// @notice The game ended with `outcome`.
+    /// @notice `step` or `timeout` decided the game (its money and rollup wait for `resolve`).
+    event GameDecided(uint256 indexed gameId, uint256 indexed rollupId, GameStatus outcome);
+    /// @notice `resolve` settled the game: bonds credited, the rollup rejected when the challenger won.
     event GameResolved(uint256 indexed gameId, uint256 indexed rollupId, GameStatus outcome);
     /// @notice `account` may withdraw `amount` more.
     event Credited(address indexed account, uint256 amount, CreditReason reason);
@@ -566,13 +576,13 @@ contract Refereed is ReentrancyGuard, Multicall {
         uint64 last = index == 0 ? j.acceptedAt : _rollups[(jobId << 64) | (index - 1)].submittedAt;
         uint256 deadline = uint256(last) + j.submissionTimeout;
         if (block.timestamp < deadline) revert SubmissionNotLate(jobId, deadline, uint64(block.timestamp));
-        // The trainer is slashed: no winning game may award its bond again (_resolve).
+        // The trainer is slashed: no winning game may award its bond again (resolve).
         j.trainerSlashed = true;
         _terminate(j, jobId, index);
         _payFromBonds(j.requester, j.trainerBond, CreditReason.TrainerBondForfeited);
     }
 
-    /// @notice Finalizes a rollup after its window when no game against it is open (anyone may call). Credits the
+    /// @notice Finalizes a rollup after its window once every game against it is resolved (anyone may call). Credits the
     /// trainer its share of the reward, and its bond back with the job's last rollup.
     function finalizeRollup(uint256 rollupId) external {
         (Job storage j, Rollup storage r) = _rollup(rollupId);
@@ -809,7 +819,7 @@ contract Refereed is ReentrancyGuard, Multicall {
     // =================================================================================================================
 
     /// @notice Runs the one-step check at the end of the path (anyone may call; it is the trainer's turn, and its
-    /// clock runs until someone does). The verifier's verdict resolves the game.
+    /// clock runs until someone does). The verifier's verdict decides the game; `resolve` settles it.
     /// @param startState,rollupRoot,endState the rollup's claim (checked against its commitment)
     /// @param leafData empty (element step: the element was opened at chooseElement) or the journal entry (journal step)
     /// @param proof the verifier's openings (IOneStepVerifier)
@@ -847,10 +857,11 @@ contract Refereed is ReentrancyGuard, Multicall {
             trainerValid = verifier.verifyJournalEntry(ctx, proof);
         }
         emit Stepped(gameId, msg.sender, trainerValid);
-        _resolve(gameId, g, !trainerValid);
+        _decide(gameId, g, !trainerValid);
     }
 
     /// @notice Ends a game whose side to move has exceeded its time budget; the other side wins (anyone may call).
+    /// `resolve` settles it.
     function timeout(uint256 gameId) external {
         Game storage g = _live(gameId);
         Side side = _sideToMove(g.pos);
@@ -864,7 +875,23 @@ contract Refereed is ReentrancyGuard, Multicall {
             ? LibClock.pack(0, c.challengerLeft(), nowTs)
             : LibClock.pack(c.trainerLeft(), 0, nowTs);
         emit TimedOut(gameId, side, spent - budget);
-        _resolve(gameId, g, side == Side.Trainer);
+        _decide(gameId, g, side == Side.Trainer);
+    }
+
+    /// @notice Settles a decided game, once (anyone may call; the winner has the incentive). The challenger won: its
+    /// bond back, the rollup and every later rollup of the job rejected, the requester refunded the unearned reward,
+    /// the trainer's bond held for the rollup's earliest-opened winning game. The trainer won: the challenger's bond to
+    /// the trainer, or to the requester once the trainer has been slashed in this job. The rollup can finalize only
+    /// once every game against it is resolved (ADR 0010).
+    function resolve(uint256 gameId) external {
+        Game storage g = _games[gameId];
+        GameStatus s = g.status;
+        if (s == GameStatus.None) revert UnknownGame(gameId);
+        if (s == GameStatus.InProgress) revert GameNotDecided(gameId);
+        // INVARIANT: a game is settled once; its money moves here and nowhere else.
+        if (g.resolved) revert GameAlreadyResolved(gameId);
+        g.resolved = true;
+        _resolve(gameId, g, s == GameStatus.ChallengerWon);
     }
 
     // =================================================================================================================
@@ -1134,7 +1161,7 @@ contract Refereed is ReentrancyGuard, Multicall {
         g = _games[gameId];
         GameStatus s = g.status;
         if (s == GameStatus.None) revert UnknownGame(gameId);
-        // INVARIANT: a resolved game accepts no move (no replay after resolution).
+        // INVARIANT: a decided game accepts no move (no replay after the verdict).
         if (s != GameStatus.InProgress) revert GameNotInProgress(gameId, s);
     }
 
@@ -1175,13 +1202,21 @@ contract Refereed is ReentrancyGuard, Multicall {
     // Internals: resolution and money
     // =================================================================================================================
 
-    /// @dev Resolves a game (once: callers reach it through `_live`).
+    /// @dev Decides a game (once: callers reach it through `_live`). Only the verdict: the one-step transaction stays
+    /// within its gas limit whoever wins (ADR 0010).
+    function _decide(uint256 gameId, Game storage g, bool challengerWins) private {
+        // INVARIANT: a game has exactly one outcome; the status leaves InProgress here and nowhere else.
+        GameStatus outcome = challengerWins ? GameStatus.ChallengerWon : GameStatus.TrainerWon;
+        g.status = outcome;
+        emit GameDecided(gameId, g.rollupId, outcome);
+    }
+
+    /// @dev Settles a decided game (once: `resolve` checks and sets its flag).
     function _resolve(uint256 gameId, Game storage g, bool challengerWins) private {
         uint256 rollupId = g.rollupId;
         (Job storage j, Rollup storage r) = _rollup(rollupId);
         address challenger = g.challenger;
-        // INVARIANT: a game has exactly one outcome; the status leaves InProgress here and nowhere else.
-        g.status = challengerWins ? GameStatus.ChallengerWon : GameStatus.TrainerWon;
+        // The rollup counts a game open until it is resolved: a decided game still blocks its finalization.
         r.openGames -= 1;
         emit GameResolved(gameId, rollupId, g.status);
         uint256 bond = j.challengerBond;

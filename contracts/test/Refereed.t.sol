@@ -72,6 +72,7 @@ contract RefereedTest is RefereedFixture {
         vm.warp(block.timestamp + CLOCK + 1);
         refereed.timeout(self);
         _eq(uint256(refereed.getGame(self).status), uint256(Refereed.GameStatus.ChallengerWon), "the alias wins");
+        refereed.resolve(self);
         uint256 recovered = refereed.credits(alias_) - CB;
         _eq(recovered, TB / 2, "the alias recovers half the bond");
         _eq(refereed.credits(REQUESTER), REWARD / 2 + (TB - TB / 2), "the requester gets the other half");
@@ -143,8 +144,77 @@ contract RefereedTest is RefereedFixture {
         _eq(refereed.credits(REQUESTER), REWARD - (REWARD * 2) / 3 + TB, "refund of the third rollup + the bond");
         refereed.timeout(gameId); // the trainer, gone, ran out of time
         _eq(uint256(refereed.getGame(gameId).status), uint256(Refereed.GameStatus.ChallengerWon), "caught");
+        refereed.resolve(gameId);
         _eq(refereed.credits(address(0xC1)), CB, "the winner: its bond only (the trainer's bond is gone)");
         _eq(refereed.credits(REQUESTER), REWARD - REWARD / 3 + TB, "refund of rollups 1 and 2 + the bond");
+        _eq(refereed.totalBonds(), 0, "no bond left");
+        _solvent();
+    }
+
+    /// ADR 0010: the verdict moves no money and keeps the rollup's game open; `resolve` (anyone, once) settles it.
+    function test_challengerWins_stepDecidesOnly_resolveSettles() public {
+        uint256 jobId = _job(true);
+        uint256 rollupId = (jobId << 64) | 1;
+        uint256 gameId = _open(jobId, true, 1, address(0xC1));
+        vm.expectRevert(abi.encodeWithSelector(Refereed.GameNotDecided.selector, gameId));
+        refereed.resolve(gameId);
+        uint256 bonds = refereed.totalBonds();
+        uint256 escrow = refereed.totalEscrow();
+        _eq(uint256(_decide(gameId, true, 1, 1, 1)), uint256(Refereed.GameStatus.ChallengerWon), "decided for the challenger");
+        _eq(refereed.totalBonds(), bonds, "the verdict moves no bond");
+        _eq(refereed.totalEscrow(), escrow, "nor escrow");
+        _eq(refereed.credits(address(0xC1)), 0, "nor credits");
+        _eq(uint256(refereed.rollupStatus(rollupId)), uint256(Refereed.RollupStatus.Pending), "the rollup waits for resolve");
+        _eq(refereed.getRollup(rollupId).openGames, 1, "the decided game still counts");
+        _true(!refereed.getGame(gameId).resolved, "not resolved");
+        // A decided game takes no more moves, and its rollup cannot finalize before the game is resolved.
+        vm.expectRevert(abi.encodeWithSelector(Refereed.GameNotInProgress.selector, gameId, Refereed.GameStatus.ChallengerWon));
+        refereed.timeout(gameId);
+        vm.warp(block.timestamp + WINDOW);
+        vm.expectRevert(abi.encodeWithSelector(Refereed.GamesOpen.selector, rollupId, uint32(1)));
+        refereed.finalizeRollup(rollupId);
+        vm.prank(address(0xBEEF)); // anyone
+        refereed.resolve(gameId);
+        _true(refereed.getGame(gameId).resolved, "resolved");
+        _eq(uint256(refereed.getGame(gameId).status), uint256(Refereed.GameStatus.ChallengerWon), "the outcome is kept");
+        _eq(refereed.credits(address(0xC1)), CB + TB / 2, "winner: its bond + half the trainer's bond");
+        _eq(uint256(refereed.rollupStatus(rollupId)), uint256(Refereed.RollupStatus.Rejected), "rejected at resolve");
+        _eq(refereed.getRollup(rollupId).openGames, 0, "no game open");
+        vm.expectRevert(abi.encodeWithSelector(Refereed.GameAlreadyResolved.selector, gameId));
+        refereed.resolve(gameId);
+        vm.expectRevert(abi.encodeWithSelector(Refereed.UnknownGame.selector, gameId + 1));
+        refereed.resolve(gameId + 1);
+        _solvent();
+    }
+
+    function test_trainerWins_rollupFinalizesOnlyAfterResolve() public {
+        uint256 jobId = _job(false);
+        uint256 rollupId = jobId << 64;
+        uint256 gameId = _open(jobId, false, 0, address(0xC1));
+        _eq(uint256(_decide(gameId, false, 2, 1, 3)), uint256(Refereed.GameStatus.TrainerWon), "the honest trainer wins");
+        _eq(refereed.credits(TRAINER), 0, "the challenger's bond waits for resolve");
+        vm.warp(block.timestamp + WINDOW);
+        vm.expectRevert(abi.encodeWithSelector(Refereed.GamesOpen.selector, rollupId, uint32(1)));
+        refereed.finalizeRollup(rollupId);
+        refereed.resolve(gameId);
+        _eq(refereed.credits(TRAINER), CB, "the trainer takes the challenger's bond");
+        refereed.finalizeRollup(rollupId);
+        _eq(refereed.credits(TRAINER), CB + REWARD / 2, "and its share");
+        _solvent();
+    }
+
+    /// A game opened between another game's verdict and its resolution (the rollup is still pending) is played and
+    /// settled like any other; the earliest-opened winner takes the pot whatever the order of the resolutions.
+    function test_gameOpenedBetweenVerdictAndResolve_earliestOpenedStillTakesThePot() public {
+        uint256 jobId = _job(true);
+        uint256 a = _open(jobId, true, 1, address(0xA));
+        _eq(uint256(_decide(a, true, 1, 1, 1)), uint256(Refereed.GameStatus.ChallengerWon), "a decided");
+        uint256 b = _open(jobId, true, 1, address(0xB));
+        _eq(uint256(_play(b, true, 1, 1, 1)), uint256(Refereed.GameStatus.ChallengerWon), "b decided and resolved");
+        _eq(refereed.credits(address(0xB)), CB, "b: its bond only while a is unresolved");
+        refereed.resolve(a);
+        _eq(refereed.credits(address(0xA)), CB + TB / 2, "a opened first: half the trainer's bond");
+        _eq(refereed.credits(REQUESTER), REWARD / 2 + (TB - TB / 2), "requester: refund + the other half");
         _eq(refereed.totalBonds(), 0, "no bond left");
         _solvent();
     }

@@ -354,8 +354,8 @@ abstract contract RefereedFixture {
         vm.stopPrank();
     }
 
-    /// @notice Plays a game to its end (the trainer answers, the challenger follows the given path).
-    function _play(uint256 gameId, bool cheat, uint256 iter, uint256 node, uint256 element)
+    /// @notice Plays a game to its verdict (the trainer answers, the challenger follows the given path).
+    function _decide(uint256 gameId, bool cheat, uint256 iter, uint256 node, uint256 element)
         internal
         returns (Refereed.GameStatus)
     {
@@ -366,6 +366,16 @@ abstract contract RefereedFixture {
             else _challengerMove(gameId, cheat, iter, node, element);
         }
         revert AssertionFailed("game did not end", gameId, 40);
+    }
+
+    /// @notice Plays a game to its verdict, then settles it (`resolve`, sent by a third party: anyone may).
+    function _play(uint256 gameId, bool cheat, uint256 iter, uint256 node, uint256 element)
+        internal
+        returns (Refereed.GameStatus s)
+    {
+        s = _decide(gameId, cheat, iter, node, element);
+        vm.prank(address(0xA11CE));
+        refereed.resolve(gameId);
     }
 
     function _solvent() internal view {

@@ -8,14 +8,16 @@ import {Clock, Side} from "../types/Clock.sol";
 /// @title RefereedHandler
 /// @notice The actor handler of the invariant test: three challengers, an honest job and a cheating job (fraud in its
 /// second rollup), and every action of the protocol (open, trainer moves, challenger moves at random or on the fraud,
-/// time passing, timeouts, finalizations, withdrawals), plus a third, honest job that stops after its first rollup and
+/// time passing, timeouts, resolutions, finalizations, withdrawals), plus a third, honest job that stops after its first rollup and
 /// may be abandoned (`abandon`) while games on that rollup are open. After every action it checks the history properties that a
-/// stateless invariant cannot see: a resolved game never changes outcome, clocks never run backwards, a finalized
-/// rollup never changes state. A broken property is recorded in `violations` (and asserted by the test).
+/// stateless invariant cannot see: a decided game never changes outcome, a resolved game stays resolved, moves and
+/// verdicts move no money (only `resolve`, `finalizeRollup`, `abandonJob` and `withdraw` do, ADR 0010), clocks never
+/// run backwards, a finalized rollup never changes state. A broken property is recorded in `violations` (and asserted by the test).
 contract RefereedHandler is RefereedFixture {
     struct GameGhost {
         uint256 jobIndex;
         Refereed.GameStatus status;
+        bool resolved;
         uint64 trainerLeft;
         uint64 challengerLeft;
         uint64 lastMove;
@@ -28,7 +30,8 @@ contract RefereedHandler is RefereedFixture {
     mapping(uint256 => bool) public wasFinalized;
     uint256 public violations;
     string public lastViolation;
-    uint256 public resolutions;
+    uint256 public decisions;
+    uint256 public settlements;
     uint256 public calls;
     bool public abandoned;
 
@@ -56,14 +59,16 @@ contract RefereedHandler is RefereedFixture {
         uint256 gameId = _open(jobIds[j], j == 1, r, actors[actorSeed % 3]);
         games.push(gameId);
         Refereed.Game memory g = refereed.getGame(gameId);
-        ghosts[gameId] = GameGhost(j, g.status, g.clock.trainerLeft(), g.clock.challengerLeft(), g.clock.lastMove());
+        ghosts[gameId] = GameGhost(j, g.status, false, g.clock.trainerLeft(), g.clock.challengerLeft(), g.clock.lastMove());
         _after();
     }
 
     function trainerMove(uint256 gameSeed) external {
         (bool ok, uint256 gameId) = _movable(gameSeed, Side.Trainer);
         if (!ok) return;
+        bytes32 money = _money();
         _trainerMove(gameId, ghosts[gameId].jobIndex == 1);
+        if (_money() != money) _violate("a move or verdict moved money");
         _after();
     }
 
@@ -71,7 +76,9 @@ contract RefereedHandler is RefereedFixture {
         (bool ok, uint256 gameId) = _movable(gameSeed, Side.Challenger);
         if (!ok) return;
         if (onFraud) (iter, node, element) = (1, 1, 1);
+        bytes32 money = _money();
         _challengerMove(gameId, ghosts[gameId].jobIndex == 1, iter, node, element);
+        if (_money() != money) _violate("a move moved money");
         _after();
     }
 
@@ -92,7 +99,25 @@ contract RefereedHandler is RefereedFixture {
         Refereed.Game memory g = refereed.getGame(gameId);
         if (g.status != Refereed.GameStatus.InProgress) return;
         if (!g.clock.expired(refereed.sideToMove(gameId), uint64(block.timestamp))) return;
+        bytes32 money = _money();
         refereed.timeout(gameId);
+        if (_money() != money) _violate("a timeout moved money");
+        _after();
+    }
+
+    /// @notice Anyone resolves a game: a decided one settles once; any other call reverts and changes nothing.
+    function resolve(uint256 gameSeed) external {
+        if (games.length == 0) return;
+        uint256 gameId = games[gameSeed % games.length];
+        Refereed.Game memory g = refereed.getGame(gameId);
+        bytes32 money = _money();
+        try refereed.resolve(gameId) {
+            if (g.status == Refereed.GameStatus.InProgress || g.resolved) _violate("resolve settled an undecided or resolved game");
+            settlements++;
+        } catch {
+            if (g.status != Refereed.GameStatus.InProgress && !g.resolved) _violate("resolve refused a decided game");
+            if (_money() != money) _violate("a refused resolve moved money");
+        }
         _after();
     }
 
@@ -141,9 +166,12 @@ contract RefereedHandler is RefereedFixture {
             GameGhost storage gh = ghosts[id];
             Refereed.Game memory g = refereed.getGame(id);
             if (gh.status != Refereed.GameStatus.InProgress && g.status != gh.status) {
-                _violate("a resolved game changed its outcome");
+                _violate("a decided game changed its outcome");
             }
-            if (gh.status == Refereed.GameStatus.InProgress && g.status != gh.status) resolutions++;
+            if (gh.resolved && !g.resolved) _violate("a resolved game became unresolved");
+            if (g.resolved && g.status == Refereed.GameStatus.InProgress) _violate("a game resolved before its verdict");
+            gh.resolved = g.resolved;
+            if (gh.status == Refereed.GameStatus.InProgress && g.status != gh.status) decisions++;
             if (g.clock.trainerLeft() > gh.trainerLeft || g.clock.challengerLeft() > gh.challengerLeft) {
                 _violate("a clock gained time");
             }
@@ -159,6 +187,11 @@ contract RefereedHandler is RefereedFixture {
                 if (s == Refereed.RollupStatus.Finalized) wasFinalized[rid] = true;
             }
         }
+    }
+
+    /// @dev The three money buckets, packed for comparison.
+    function _money() private view returns (bytes32) {
+        return keccak256(abi.encode(refereed.totalEscrow(), refereed.totalBonds(), refereed.totalCredits()));
     }
 
     function _rollupsOf(uint256 j) private pure returns (uint256) {
