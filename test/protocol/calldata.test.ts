@@ -76,6 +76,11 @@ describe("bad calldata in a game", () => {
   const w = () => h.refereed.write;
   const alice = () => ({ account: h.alice.account });
 
+  it("resolve before the verdict, and of an unknown game", async () => {
+    await refused(h, gameId, () => w().resolve([gameId]), "GameNotDecided", [gameId]);
+    await assertions.revertWithCustomErrorWithArgs(w().resolve([999n]), h.refereed, "UnknownGame", [999n]);
+  });
+
   it("the rollup root: wrong top, wrong child, wrong length, a choice before the reveal", async () => {
     const s = await h.game(gameId);
     assert.equal(s.phase, Phase.RollupTree);
@@ -254,7 +259,7 @@ describe("bad calldata in a game", () => {
     assert.equal((await h.game(gameId)).status, GameStatus.TrainerWon);
   });
 
-  it("after resolution every move and the timeout are refused (no replay)", async () => {
+  it("after the verdict every move and the timeout are refused (no replay); resolve settles once", async () => {
     const [s, root, e] = h.trace.claim(R);
     const it = h.trace.rollups[R]!.iterations[2]!;
     const opening = toHex(elementOpening(chunkOf(it.outputs[1]!, 1), 40));
@@ -265,6 +270,9 @@ describe("bad calldata in a game", () => {
     await networkHelpers.time.increase(100_000);
     await refused(h, gameId, () => w().timeout([gameId]), "GameNotInProgress", args);
     await assertions.revertWithCustomErrorWithArgs(w().timeout([999n]), h.refereed, "UnknownGame", [999n]);
+    await h.resolve(gameId);
+    await refused(h, gameId, () => w().resolve([gameId], alice()), "GameAlreadyResolved", [gameId]);
+    await refused(h, gameId, () => w().reveal([gameId, []]), "GameNotInProgress", args);
   });
 });
 

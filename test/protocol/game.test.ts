@@ -212,6 +212,16 @@ describe("clocks", () => {
     const after = await h.game(gameId);
     assert.equal(after.status, GameStatus.ChallengerWon);
     assert.equal(after.trainerLeft, 0n);
+    // The timeout only decides (ADR 0010): no money moves and the rollup waits until someone resolves the game.
+    assert.equal(after.resolved, false);
+    assert.equal(await h.credit(h.alice), 0n);
+    assert.equal(await h.refereed.read.rollupStatus([h.rollupId(0)]), RollupStatus.Pending);
+    const settled = await h.resolve(gameId);
+    assert.deepEqual(
+      settled.logs.filter((l) => l.eventName === "GameResolved").map((l) => [l.args.gameId, l.args.outcome]),
+      [[gameId, GameStatus.ChallengerWon]],
+    );
+    assert.equal((await h.game(gameId)).resolved, true);
     assert.equal(await h.refereed.read.rollupStatus([h.rollupId(0)]), RollupStatus.Rejected);
     assert.equal(await h.credit(h.alice), CB + AWARD);
     assert.equal(await h.credit(h.requester), REWARD + TB_REST);
@@ -228,6 +238,8 @@ describe("clocks", () => {
     await networkHelpers.time.increase(Number(DEFAULT_JOB.challengerClock) + 1);
     await h.sent(h.refereed.write.timeout([gameId], { account: h.trainer.account }));
     assert.equal((await h.game(gameId)).status, GameStatus.TrainerWon);
+    assert.equal(await h.credit(h.trainer), 0n, "the bond moves at resolve");
+    await h.resolve(gameId, h.trainer);
     assert.equal(await h.credit(h.trainer), CB);
     assert.equal(await h.credit(h.alice), 0n);
     await assertSolvent(h);
@@ -318,8 +330,11 @@ describe("the direct dispute", () => {
     const calls = directDisputeCalls(h.refereed, h.trace, 1, gameId, TAMPER);
     const sent = await h.sent(h.refereed.write.multicall([calls], { account: h.alice.account }));
     assert.ok(sent.gas < 2_000_000n, `direct dispute used ${sent.gas} gas`);
-    assert.equal((await h.game(gameId)).status, GameStatus.ChallengerWon);
+    const g = await h.game(gameId);
+    assert.equal(g.status, GameStatus.ChallengerWon);
+    assert.equal(g.resolved, true, "the multicall ends with resolve");
     assert.ok(sent.logs.some((l) => l.eventName === "Stepped" && l.args.trainerValid === false));
+    assert.equal(await h.credit(h.alice), CB + AWARD);
     await assertSolvent(h);
   });
 

@@ -456,6 +456,8 @@ export interface GameState {
   readonly nodeId: number;
   readonly element: number;
   readonly descriptorHash: Hex;
+  /** settled by `resolve` (ADR 0010): the status alone is the verdict */
+  readonly resolved: boolean;
   readonly trainerLeft: bigint;
   readonly challengerLeft: bigint;
   readonly lastMove: bigint;
@@ -472,6 +474,7 @@ export function decodeGame(g: {
   nodeId: number;
   element: number;
   descriptorHash: Hex;
+  resolved: boolean;
 }): GameState {
   return {
     current: g.current,
@@ -483,6 +486,7 @@ export function decodeGame(g: {
     nodeId: Number(g.nodeId),
     element: Number(g.element),
     descriptorHash: g.descriptorHash,
+    resolved: g.resolved,
     ...decodeClock(g.clock),
   };
 }
@@ -607,13 +611,17 @@ export function walkTree(tree: MerkleTree, leaf: number): { nodes: Uint8Array[];
   return moves;
 }
 
-/** The calls of a whole game (reveal, choose, leaf reveals, step) for `multicall`, from a public trace. */
+/**
+ * The calls of a whole game (reveal, choose, leaf reveals, step) for `multicall`, from a public trace; by default
+ * followed by `resolve`, so that the one transaction also settles the game (ADR 0010).
+ */
 export function directDisputeCalls(
   refereed: { abi: RefereedContract["abi"] },
   trace: Trace,
   r: number,
   gameId: bigint,
   target: Target,
+  opts: { resolve?: boolean } = {},
 ): Hex[] {
   const abi = refereed.abi;
   const calls: Hex[] = [];
@@ -669,6 +677,7 @@ export function directDisputeCalls(
       args: [gameId, s, root, e, "0x", stepProof(trace, r, target.iteration, target.node, target.element)],
     }),
   );
+  if (opts.resolve ?? true) calls.push(encodeFunctionData({ abi, functionName: "resolve", args: [gameId] }));
   return calls;
 }
 
@@ -684,8 +693,11 @@ export interface Sent {
 
 export interface PlayResult {
   readonly status: number;
+  /** transactions (and their gas beyond the base) from the opening to the verdict, plus the `resolve` when sent */
   readonly txs: number;
   readonly gas: bigint;
+  /** the `resolve` transaction's gas beyond the base (null when `play` was told not to resolve) */
+  readonly resolveGas: bigint | null;
   /** gas of each (reveal, choose) pair at a 16-child inner node, for the bench */
   readonly moves: { reveal: bigint; choose: bigint }[];
 }
@@ -855,15 +867,22 @@ export class Harness {
     throw new FixtureError(`no challenger move in phase ${s.phase}`);
   }
 
-  /** Plays a game to its end: the trainer answers from its trace, the challenger picks with `chooser`. */
-  async play(gameId: bigint, r: number, chooser: Chooser, who: Wallet = this.alice): Promise<PlayResult> {
+  /**
+   * Plays a game to its end: the trainer answers from its trace, the challenger picks with `chooser`; then a third
+   * party settles it (`resolve`) unless `opts.resolve` is false.
+   */
+  async play(gameId: bigint, r: number, chooser: Chooser, who: Wallet = this.alice, opts: { resolve?: boolean } = {}): Promise<PlayResult> {
     let txs = 0;
     let gas = 0n;
     const moves: { reveal: bigint; choose: bigint }[] = [];
     let lastReveal: { gas: bigint; full: boolean } | undefined;
     for (let guard = 0; guard < 200; guard++) {
       const s = await this.game(gameId);
-      if (s.status !== GameStatus.InProgress) return { status: s.status, txs, gas, moves };
+      if (s.status !== GameStatus.InProgress) {
+        if (!(opts.resolve ?? true)) return { status: s.status, txs, gas, moves, resolveGas: null };
+        const settled = await this.resolve(gameId);
+        return { status: s.status, txs: txs + 1, gas: gas + settled.gas, moves, resolveGas: settled.gas };
+      }
       const side = await this.refereed.read.sideToMove([gameId]);
       let sent: Sent;
       if (side === Side.Trainer) {
@@ -879,6 +898,11 @@ export class Harness {
       gas += sent.gas;
     }
     throw new FixtureError(`game ${gameId} did not end in 200 moves`);
+  }
+
+  /** Settles a decided game (`resolve`; anyone may send it). */
+  async resolve(gameId: bigint, who: Wallet = this.anyone): Promise<Sent> {
+    return this.sent(this.refereed.write.resolve([gameId], { account: who.account }));
   }
 
   /** Requires the contract's balance to equal what it owes, bucket by bucket. */

@@ -10,25 +10,29 @@
  * 392 chunks: the deepest path of the game) and submits it. The challenger audits iteration 777 of the trace
  * (`audit`), which names the first bad element, and opens two games. It plays the first interactively: every reveal
  * of the trainer and every choice of the challenger is its own transaction, from the shared move planners
- * (`trainerMove`, `challengerChoice`) on the trainer's trace; the step is the trainer's, as the game makes it.
- * It walks the second in one multicall, step included (`planWalk`). Both must end ChallengerWon.
+ * (`trainerMove`, `challengerChoice`) on the trainer's trace; the step is the trainer's, as the game makes it; then the
+ * challenger settles the game (`resolve`, ADR 0010), its own transaction. It walks the second in one multicall, step
+ * and `resolve` included (`planWalk`, as the challenger bot sends it). Both must end ChallengerWon and resolved.
  *
  * Keys (receipt.gasUsed − 21,000 of each transaction, summed; merged into bench/results/gas.json):
- *   dispute.interactive.total / .txs   openGame + every move + the step
+ *   dispute.interactive.total / .txs   openGame + every move + the step + resolve
  *   dispute.interactive.step           the step transaction alone
- *   dispute.direct                     the multicall walk with the step (the game was opened apart)
+ *   dispute.interactive.resolve        the resolve transaction alone (challenger won: rollup rejected, job ended)
+ *   dispute.direct                     the multicall walk with the step and resolve (the game was opened apart)
  *   dispute.step.<name>                a challenger-won step alone, for the ops whose trainer-won step (`step.<name>`)
  *                                      is nearest its limit: the trainer of a 3-step rollup adds 1 to the element
- *                                      that step-cases.ts measures for that name (a fresh job each)
+ *                                      that step-cases.ts measures for that name (a fresh job each). Held to the
+ *                                      same goal as `step.<name>` (stepGoal); each game is then resolved, and the
+ *                                      largest of those is `game.resolve.challengerWon`
  * The trace of 1,024 iterations (~3 GB) is written to a temporary directory and removed at the end.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { audit, loadMnist, makeAdversary, traceSource, type Adversary, type Job, type TraceReader } from "@refereed/engine";
-import { GameStatus, Side, challengerChoice, planWalk, sideToMove, trainerMove, type Target } from "@refereed/trainer/shared";
+import { GameStatus, RollupStatus, Side, challengerChoice, planWalk, resolveCall, sideToMove, trainerMove, type Target } from "@refereed/trainer/shared";
 import { BenchError, GAS_JSON, benchRollup, mergeGasResults, pathOf } from "./bench-protocol.js";
-import { benchJob } from "./step-cases.js";
+import { benchJob, stepGoal } from "./step-cases.js";
 
 const ITERATIONS = 1024;
 const CHEAT_AT = 777;
@@ -89,34 +93,44 @@ try {
   }
   const gi = await reader.game(inter.gameId);
   if (gi.status !== GameStatus.ChallengerWon) throw new BenchError("interactive", `the game ended with status ${gi.status}, not ChallengerWon`);
+  const settled = await send("interactive resolve", challenger, [resolveCall(inter.gameId)]);
+  const resolveGas = gasOf(settled.receipt);
+  total += resolveGas;
+  txs++;
+  if ((await reader.rollupStatus(r.rollupId)) !== RollupStatus.Rejected) throw new BenchError("interactive", "resolve did not reject the rollup");
 
-  // ── the direct game: the whole walk and the step in one multicall ──
+  // ── the direct game: the whole walk, the step and resolve in one multicall ──
   const g0 = await reader.game(direct.gameId);
   const plan = planWalk({ gameId: direct.gameId, pos: g0.pos, path: pathOf(g0), data, as: "challenger", target, maxCalls: 1024 });
-  if (plan.stoppedBy !== "resolved") throw new BenchError("direct", `the walk stopped early (${plan.stoppedBy})`);
-  const walked = await send("direct", challenger, plan.calls);
+  if (plan.stoppedBy !== "decided") throw new BenchError("direct", `the walk stopped early (${plan.stoppedBy})`);
+  const directCalls = [...plan.calls, resolveCall(direct.gameId)];
+  const walked = await send("direct", challenger, directCalls);
   const gd = await reader.game(direct.gameId);
-  if (gd.status !== GameStatus.ChallengerWon) throw new BenchError("direct", `the game ended with status ${gd.status}, not ChallengerWon`);
+  if (gd.status !== GameStatus.ChallengerWon || !gd.resolved) throw new BenchError("direct", `the game ended with status ${gd.status} (resolved: ${gd.resolved}), not ChallengerWon and resolved`);
   const directGas = gasOf(walked.receipt);
 
   // ── challenger-won steps alone, for the ops nearest their limit ──
-  const won: { name: string; where: string; gas: number }[] = [];
-  for (const c of CHALLENGER_WON_CASES) won.push({ ...c, gas: await challengerWonStep(c.node, c.element, c.step) });
+  const won: { name: string; where: string; gas: number; resolveGas: number; goal: number }[] = [];
+  for (const c of CHALLENGER_WON_CASES) won.push({ ...c, ...(await challengerWonStep(c.node, c.element, c.step)), goal: stepGoal(c.name) });
 
   const results: Record<string, number> = {
     "dispute.interactive.total": total,
     "dispute.interactive.txs": txs,
     "dispute.interactive.step": stepGas,
+    "dispute.interactive.resolve": resolveGas,
     "dispute.direct": directGas,
     ...Object.fromEntries(won.map((w) => [`dispute.step.${w.name}`, w.gas])),
+    "game.resolve.challengerWon": Math.max(...won.map((w) => w.resolveGas)),
   };
   mergeGasResults(results);
-  const over = total > LIMITS.total || txs > LIMITS.txs || directGas > LIMITS.direct;
+  const stepsOver = won.filter((w) => w.gas > w.goal);
+  const over = total > LIMITS.total || txs > LIMITS.txs || directGas > LIMITS.direct || stepsOver.length > 0;
   console.log(
     `dispute on a real rollup of ${ITERATIONS} iterations of the MNIST MLP, trainer cheating from iteration ${CHEAT_AT} (${v.nodeName}[${v.element}], ${v.reason}):\n` +
-      `  interactive: ${txs} transactions, ${total} gas (limit ${LIMITS.txs} tx, ${LIMITS.total}); its step ${stepGas}\n` +
-      `  direct (one multicall of ${plan.calls.length} calls): ${directGas} gas (limit ${LIMITS.direct})${over ? "\n  OVER A LIMIT" : ""}\n` +
-      won.map((w) => `  a challenger-won step of ${w.where}: dispute.step.${w.name} ${w.gas} gas (the trainer's: step.${w.name})\n`).join("") +
+      `  interactive: ${txs} transactions, ${total} gas (limit ${LIMITS.txs} tx, ${LIMITS.total}); its step ${stepGas}, its resolve ${resolveGas}\n` +
+      `  direct (one multicall of ${directCalls.length} calls, resolve included): ${directGas} gas (limit ${LIMITS.direct})\n` +
+      won.map((w) => `  a challenger-won step of ${w.where}: dispute.step.${w.name} ${w.gas} gas (goal ${w.goal}${w.gas > w.goal ? ", OVER" : ""}; the trainer's: step.${w.name}), then resolve ${w.resolveGas}\n`).join("") +
+      (over ? "  OVER A LIMIT\n" : "") +
       `merged into ${GAS_JSON}; training ${(r.trainMs / 1000).toFixed(1)} s, audit ${auditMs} ms, total ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
   if (over) process.exitCode = 1;
@@ -138,9 +152,9 @@ function auditTarget(what: string, trace: TraceReader, at: number) {
  * The step transaction that the challenger wins, alone: a rollup of 3 iterations whose trainer adds 1 to element
  * `element` of node `node` in iteration `at` (after computing it: later nodes read the changed value, so that element
  * is the first bad one), the audit's target (which must be that element), the walk to the step in one multicall, then
- * the step sent by the challenger (anyone may).
+ * the step sent by the challenger (anyone may), then its `resolve`, which must reject the rollup.
  */
-async function challengerWonStep(node: string, element: number, at: number): Promise<number> {
+async function challengerWonStep(node: string, element: number, at: number): Promise<{ gas: number; resolveGas: number }> {
   const steps = 3;
   const what = `${node}[${element}]`;
   const d = mkdtempSync(join(tmpdir(), "refereed-dispute-step-"));
@@ -164,7 +178,9 @@ async function challengerWonStep(node: string, element: number, at: number): Pro
     const sent = await r.send(what, r.challenger, [step]);
     const g = await r.reader.game(gameId);
     if (g.status !== GameStatus.ChallengerWon) throw new BenchError(what, `the game ended with status ${g.status}, not ChallengerWon`);
-    return Number(sent.receipt.gasUsed) - 21_000;
+    const settled = await r.send(what, r.challenger, [resolveCall(gameId)]);
+    if ((await r.reader.rollupStatus(r.rollupId)) !== RollupStatus.Rejected) throw new BenchError(what, "resolve did not reject the rollup");
+    return { gas: Number(sent.receipt.gasUsed) - 21_000, resolveGas: Number(settled.receipt.gasUsed) - 21_000 };
   } finally {
     rmSync(d, { recursive: true, force: true });
   }

@@ -12,13 +12,14 @@
  * to the ElementStep / JournalStep of that leaf (the bots' own walk: `planWalk` over `TraceRollupData`, without its
  * final step); the trainer then sends `step` alone (`trainerMove`), and its receipt.gasUsed − 21000 is recorded as
  * `step.<name>` (the largest over the cases carrying the name): the issue's keys, since this is the transaction a user
- * sends. The trace is honest: every step must resolve the
- * game TrainerWon with a valid verdict. The trainer withdraws its credit after each game, so every step starts from the
- * same money state (the trainer's credit slot at its 1-wei sentinel, written at acceptJob: docs/GAME.md §7).
+ * sends. The trace is honest: every step must decide the game TrainerWon with a valid verdict. The trainer then settles
+ * the game (`resolve`, as its bot does: ADR 0010) and withdraws the challenger's bond, so every step starts from the
+ * same money state (the trainer's credit slot at its 1-wei sentinel, written at acceptJob: docs/GAME.md §7). The largest
+ * of those `resolve` transactions is `game.resolve.trainerWon`.
  *
  * Prints op → verifier-only (`verifier.step.<name>` from bench/results/gas.json, as bench-step-gas.ts last wrote it) vs game
  * step and their difference. The difference is what the game adds: the context read from storage, the leaf check, the
- * resolution (status, open-game count, credits, events), and other calldata (the claim and the leaf instead of the
+ * verdict (status, events), and other calldata (the claim and the leaf instead of the
  * StepContext); where either transaction pays the EIP-7623 calldata floor the parts do not simply add. The goal column
  * is the issue's `step.<name>` goal; a figure over it is flagged and makes the script exit non-zero. Merges `step.*`
  * into bench/results/gas.json (read, merge, write: other benchmarks write it too; keys sorted; the `game.step.*` keys of
@@ -27,7 +28,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GameStatus, Phase, trainerMove, type Target } from "@refereed/trainer/shared";
+import { GameStatus, Phase, resolveCall, trainerMove, type Target } from "@refereed/trainer/shared";
 import { BenchError, GAS_JSON, benchRollup, mergeGasResults, pathOf } from "./bench-protocol.js";
 import { BENCH_MODEL, BENCH_STEPS, benchJob, stepCases, stepGoal, type StepCase } from "./step-cases.js";
 
@@ -37,6 +38,8 @@ const FIRST_STEP = 0;
 /** A step transaction: gas above the base cost, calldata bytes and EIP-7623 tokens. */
 interface Measured {
   readonly gas: number;
+  /** the `resolve` that followed it */
+  readonly resolveGas: number;
   readonly bytes: number;
   readonly tokens: number;
 }
@@ -82,25 +85,28 @@ try {
     const stepped = sent.logs.find((l) => l.eventName === "Stepped");
     if (!stepped || stepped.args.trainerValid !== true) throw new BenchError(name, "the verifier did not judge the honest trainer valid");
     const after = await reader.game(gameId);
-    if (after.status !== GameStatus.TrainerWon) throw new BenchError(name, `game ${gameId} resolved with status ${after.status}, not TrainerWon`);
-    // every step starts from the same money state: the trainer holds no credit
+    if (after.status !== GameStatus.TrainerWon) throw new BenchError(name, `game ${gameId} decided with status ${after.status}, not TrainerWon`);
+    // the trainer settles the game it won, then withdraws: every step starts from the same money state
+    const settled = await send(name, trainer, [resolveCall(gameId)]);
     await mined(name, refereed.write.withdraw({ account: trainer.account }));
     const tx = await publicClient.getTransaction({ hash: sent.receipt.transactionHash });
     let tokens = 0; // EIP-7623 calldata tokens: 1 per zero byte, 4 per other byte
     for (let i = 2; i < tx.input.length; i += 2) tokens += tx.input.slice(i, i + 2) === "00" ? 1 : 4;
-    return { gas: Number(sent.receipt.gasUsed) - 21_000, bytes: (tx.input.length - 2) / 2, tokens, walkCalls };
+    return { gas: Number(sent.receipt.gasUsed) - 21_000, resolveGas: Number(settled.receipt.gasUsed) - 21_000, bytes: (tx.input.length - 2) / 2, tokens, walkCalls };
   }
 
   const cases = stepCases(trace, FIRST_STEP, BENCH_STEPS);
   const results = new Map<string, Measured & { where: string }>();
   let walkCalls = 0;
+  let resolveGas = 0;
   const tGames = Date.now();
   for (const c of cases) {
     const r = await measure(c);
     walkCalls = Math.max(walkCalls, r.walkCalls);
+    resolveGas = Math.max(resolveGas, r.resolveGas);
     for (const name of c.names) {
       const prev = results.get(name);
-      if (!prev || r.gas > prev.gas) results.set(name, { gas: r.gas, bytes: r.bytes, tokens: r.tokens, where: c.where });
+      if (!prev || r.gas > prev.gas) results.set(name, { gas: r.gas, resolveGas: r.resolveGas, bytes: r.bytes, tokens: r.tokens, where: c.where });
     }
   }
   const gamesMs = Date.now() - tGames;
@@ -125,9 +131,12 @@ try {
         `${String(goal).padStart(9)} ${String(r.bytes).padStart(6)} ${String(r.tokens).padStart(6)} ${(floored ? "yes" : "no").padStart(5)}  ${r.where}${r.gas > goal ? "  OVER GOAL" : ""}`,
     );
   }
-  mergeGasResults(Object.fromEntries(names.map((name) => [`step.${name}`, results.get(name)!.gas])), (k) => k.startsWith("game.step."));
+  mergeGasResults(
+    { ...Object.fromEntries(names.map((name) => [`step.${name}`, results.get(name)!.gas])), "game.resolve.trainerWon": resolveGas },
+    (k) => k.startsWith("game.step."),
+  );
   console.log(
-    `${cases.length} games (walks of up to ${walkCalls} calls in one multicall), all TrainerWon; ${over} steps over the step goals; ` +
+    `${cases.length} games (walks of up to ${walkCalls} calls in one multicall), all TrainerWon, each settled by the trainer's resolve (at most ${resolveGas} gas); ${over} steps over the step goals; ` +
       `merged ${names.length} step.* keys into ${GAS_JSON}; ` +
       `training ${(trainMs / 1000).toFixed(1)} s, games ${(gamesMs / 1000).toFixed(1)} s, total ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );

@@ -155,7 +155,7 @@ export async function benchRollup(i: BenchRollupInput) {
     const plan = planWalk({ gameId, pos: g0.pos, path: pathOf(g0), data, as: "challenger", target, maxCalls: 1024 });
     // INVARIANT: the challenger holds the whole trace, so its plan reaches the step.
     const step = plan.calls.at(-1);
-    if (plan.stoppedBy !== "resolved" || step?.functionName !== "step") throw new BenchError(what, `the walk stopped early (${plan.stoppedBy})`);
+    if (plan.stoppedBy !== "decided" || step?.functionName !== "step") throw new BenchError(what, `the walk stopped early (${plan.stoppedBy})`);
     const walk = plan.calls.slice(0, -1);
     await send(what, challenger, walk);
     return { step, walkCalls: walk.length };

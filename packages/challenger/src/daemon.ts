@@ -26,6 +26,7 @@ import {
   jsonSafe,
   RollupStatus,
   Side,
+  awaitsResolve,
   clockMargin,
   makePublicClient,
   protocolContracts,
@@ -315,7 +316,13 @@ export async function runChallenger(config: ChallengerConfig): Promise<Challenge
   async function playOnce(gameId: bigint): Promise<void> {
     const g = state.game(gameId);
     if (!g || g.status !== "open") return;
-    const view = await reader.game(gameId);
+    let view = await reader.game(gameId);
+    if (awaitsResolve(view, GameStatus.ChallengerWon)) {
+      // won but not settled (the trainer stepped, or a timeout): the bonds and the rollup's rejection wait on resolve
+      const [o] = await responder.execute(challengerGameActions({ game: view, now: 0n, target: g.target, data: null }));
+      if (o?.result) view = await reader.game(gameId);
+      if (awaitsResolve(view, GameStatus.ChallengerWon)) return; // not settled yet: again next tick
+    }
     if (view.status !== GameStatus.InProgress) {
       const won = view.status === GameStatus.ChallengerWon;
       state.putGame({ ...g, status: won ? "won" : "lost" });

@@ -26,6 +26,8 @@ export function actionKey(a: ChallengerAction, abi: Abi, withdrawSeq: number): s
     }
     case "timeout":
       return `challenger:timeout:${a.gameId}`;
+    case "resolve":
+      return `challenger:resolve:${a.gameId}`;
     case "withdraw":
       return `challenger:withdraw:${withdrawSeq}`;
   }
@@ -80,8 +82,8 @@ export class ChallengerResponder {
     const req =
       a.kind === "walk"
         ? callRequest(this.refereed, a.calls)
-        : a.kind === "timeout"
-          ? { address, abi, functionName: "timeout", args: [a.gameId] }
+        : a.kind === "timeout" || a.kind === "resolve"
+          ? { address, abi, functionName: a.kind, args: [a.gameId] }
           : { address, abi, functionName: "withdraw", args: [] };
     try {
       const result = await this.tx.write(req as Parameters<TxSender["write"]>[0], { key });

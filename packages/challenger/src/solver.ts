@@ -7,17 +7,21 @@
  *   trainer's reveals (anyone may post consistent data; the challenger has the verified trace), its own choices,
  *   the leaf reveals and the final `step` — as far as its data allows. If the trainer moved first, the walk simply
  *   starts later; if some data is not held, the walk stops where it is missing and the challenger waits for the
- *   trainer's reveal (interactive play). The trainer out of time → `timeout`. Nothing once resolved.
+ *   trainer's reveal (interactive play). A walk that reaches the step ends with `resolve` when `maxCalls` leaves room,
+ *   so the one transaction also settles the game (ADR 0010). The trainer out of time → `timeout`. A game won but not settled (the trainer stepped,
+ *   or the timeout) → `resolve`. Nothing else once decided.
  */
 import {
   GameStatus,
   Side,
+  awaitsResolve,
   clockMargin,
   describePosition,
   planWalk,
   sideToMove,
   timeoutAvailable,
   type GameView,
+  resolveCall,
   type RefereedCall,
   type RollupData,
   type Target,
@@ -28,6 +32,8 @@ export type ChallengerAction =
   | { readonly kind: "walk"; readonly gameId: bigint; readonly posWord: bigint; readonly calls: readonly RefereedCall[]; readonly complete: boolean; readonly why: string }
   /** the trainer ran out of time */
   | { readonly kind: "timeout"; readonly gameId: bigint }
+  /** settle a game the challenger won (its bond, the trainer's, the rollup's rejection) */
+  | { readonly kind: "resolve"; readonly gameId: bigint }
   | { readonly kind: "withdraw"; readonly amount: bigint };
 
 export interface ChallengerGameInput {
@@ -45,7 +51,7 @@ export interface ChallengerGameInput {
 /** What the challenger does in its game now. */
 export function challengerGameActions(i: ChallengerGameInput): ChallengerAction[] {
   const g = i.game;
-  if (g.status !== GameStatus.InProgress) return [];
+  if (g.status !== GameStatus.InProgress) return awaitsResolve(g, GameStatus.ChallengerWon) ? [{ kind: "resolve", gameId: g.gameId }] : [];
   const side = sideToMove(g.pos);
   // the trainer out of time: the cheapest win
   if (side === Side.Trainer && timeoutAvailable(g, i.now)) return [{ kind: "timeout", gameId: g.gameId }];
@@ -62,13 +68,16 @@ export function challengerGameActions(i: ChallengerGameInput): ChallengerAction[
     maxCalls: i.maxCalls,
   });
   if (plan.calls.length === 0) return [];
+  const complete = plan.stoppedBy === "decided";
+  // settle in the same transaction when the call limit leaves room; otherwise `resolve` follows on its own
+  const settle = complete && plan.calls.length < (i.maxCalls ?? 64);
   return [
     {
       kind: "walk",
       gameId: g.gameId,
       posWord: g.posWord,
-      calls: plan.calls,
-      complete: plan.stoppedBy === "resolved",
+      calls: settle ? [...plan.calls, resolveCall(g.gameId)] : plan.calls,
+      complete,
       why: `${describePosition(g.pos)}: ${plan.calls.length} calls (${plan.stoppedBy})`,
     },
   ];

@@ -81,9 +81,13 @@ describe("two challenger processes race for one cheating rollup", () => {
     const gameOf = (who: Address) => opened.find((o) => o.args.challenger.toLowerCase() === who.toLowerCase())!.args.gameId;
     const games = { a: gameOf(addr.a), b: gameOf(addr.b) };
     assert.ok(games.a < games.b, `A's game is the earliest-opened (games ${games.a}, ${games.b})`);
-    const status = async (g: bigint) => Number((await chain.read<{ status: number }>("getGame", [g])).status);
-    await until("B's game won", async () => (await status(games.b)) === GameStatus.ChallengerWon, 60_000);
-    await until("A's game won", async () => (await status(games.a)) === GameStatus.ChallengerWon, 90_000);
+    // won and settled (a walk that reaches the step ends with resolve, or the challenger resolves next tick)
+    const wonAndSettled = async (g: bigint) => {
+      const s = await chain.read<{ status: number; resolved: boolean }>("getGame", [g]);
+      return Number(s.status) === GameStatus.ChallengerWon && s.resolved;
+    };
+    await until("B's game won and resolved", () => wonAndSettled(games.b), 60_000);
+    await until("A's game won and resolved", () => wonAndSettled(games.a), 90_000);
     const resolvedAt = async (g: bigint) =>
       ((await chain.publicClient.getContractEvents({ ...refereed, eventName: "GameResolved", args: { gameId: g }, fromBlock: 0n })) as unknown as { blockNumber: bigint }[])[0]!.blockNumber;
     assert.ok((await resolvedAt(games.b)) < (await resolvedAt(games.a)), "B's game ended first (and slashed the trainer); A's went on against the rejected rollup");

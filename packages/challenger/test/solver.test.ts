@@ -2,7 +2,8 @@
  * The challenger's pure decision logic: from any position the rest of the walk toward its target (the trainer's
  * reveals from the verified trace, its own choices, the leaf reveals and the step) in one batch; the walk picks up
  * wherever the trainer left it; it stops where its data ends (then it waits for the trainer); the trainer out of time
- * → timeout; nothing once resolved or with its own clock out. And: it opens only games it will win.
+ * → timeout; a game it won and nobody settled → resolve; nothing else once decided or with its own clock out. And: it
+ * opens only games it will win.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -21,12 +22,18 @@ function walk(actions: ChallengerAction[]): Extract<ChallengerAction, { kind: "w
   return actions[0] as Extract<ChallengerAction, { kind: "walk" }>;
 }
 
-/** Replays a walk on the position machine, checking every choice's node and siblings fold to the revealed parent. */
-function replay(start: Position, calls: readonly RefereedCall[], alreadyRevealed: string[] = []): Position | "resolved" {
-  let p: Position | "resolved" = start;
+/**
+ * Replays a walk on the position machine, checking every choice's node and siblings fold to the revealed parent, and
+ * that a walk reaching the step ends with that game's `resolve` right after it.
+ */
+function replay(start: Position, calls: readonly RefereedCall[], alreadyRevealed: string[] = []): Position | "decided" {
+  let p: Position | "decided" = start;
   let revealed: string[] = alreadyRevealed;
-  for (const c of calls) {
-    assert.notEqual(p, "resolved", "no call after the step");
+  for (const [k, c] of calls.entries()) {
+    if (p === "decided") {
+      assert.deepEqual([c, k], [{ functionName: "resolve", args: [7n] }, calls.length - 1], "only resolve follows the step, last");
+      continue;
+    }
     const cur = p as Position;
     switch (c.functionName) {
       case "reveal":
@@ -83,7 +90,7 @@ describe("challenger solver: the walk", () => {
     const w = walk(challengerGameActions({ game: view(start), now: NOW, target: ELEMENT, data }));
     assert.deepEqual(
       w.calls.map((c) => c.functionName),
-      ["reveal", "choose", "revealIteration", "chooseBranch", "reveal", "choose", "revealNode", "reveal", "choose", "revealChunk", "chooseElement", "step"],
+      ["reveal", "choose", "revealIteration", "chooseBranch", "reveal", "choose", "revealNode", "reveal", "choose", "revealChunk", "chooseElement", "step", "resolve"],
     );
     assert.equal(w.complete, true);
     const byName = (n: string, k = 0) => w.calls.filter((c) => c.functionName === n)[k]!;
@@ -94,7 +101,7 @@ describe("challenger solver: the walk", () => {
     assert.equal(byName("chooseElement").args[1], 44n, "offset 300 − 256");
     assert.equal(byName("chooseElement").args[2], toHex(elementOpening(data.chunk(2, 3, 1)!, 300 - 256)), "the element's word-tree opening");
     assert.deepEqual(byName("step").args.slice(4), ["0x", data.elementProof(2, 3, 300)]);
-    assert.equal(replay(start, w.calls), "resolved");
+    assert.equal(replay(start, w.calls), "decided");
   });
 
   it("after the trainer revealed first: the walk starts with the challenger's choice", () => {
@@ -103,24 +110,24 @@ describe("challenger solver: the walk", () => {
     assert.equal(w.calls[0]!.functionName, "choose");
     assert.equal(w.posWord, view(p).posWord);
     const t = data.rollupTree();
-    assert.equal(replay(p, w.calls, [0, 1, 2, 3].map((k) => toHex(t.node(0, k)))), "resolved");
+    assert.equal(replay(p, w.calls, [0, 1, 2, 3].map((k) => toHex(t.node(0, k)))), "decided");
   });
 
   it("mid-game (the trainer revealed the node's tensor root): continues from the game's path fields", () => {
     const p: Position = { ...treeRoot(Phase.TensorTree, 600n) };
     const w = walk(challengerGameActions({ game: view(p, { iteration: 2, nodeId: 3 }), now: NOW, target: ELEMENT, data }));
-    assert.deepEqual(w.calls.map((c) => c.functionName), ["reveal", "choose", "revealChunk", "chooseElement", "step"]);
-    assert.equal(replay(p, w.calls), "resolved");
+    assert.deepEqual(w.calls.map((c) => c.functionName), ["reveal", "choose", "revealChunk", "chooseElement", "step", "resolve"]);
+    assert.equal(replay(p, w.calls), "decided");
   });
 
   it("a journal target: the journal branch, the entry, the journal step", () => {
     const target: Target = { branch: "journal", iteration: 1, index: 1 };
     const start = treeRoot(Phase.RollupTree, 3n);
     const w = walk(challengerGameActions({ game: view(start), now: NOW, target, data }));
-    assert.deepEqual(w.calls.map((c) => c.functionName), ["reveal", "choose", "revealIteration", "chooseBranch", "reveal", "choose", "revealJournalEntry", "step"]);
+    assert.deepEqual(w.calls.map((c) => c.functionName), ["reveal", "choose", "revealIteration", "chooseBranch", "reveal", "choose", "revealJournalEntry", "step", "resolve"]);
     assert.equal(w.calls[3]!.args[1], Branch.Journal);
     assert.deepEqual(w.calls[7]!.args.slice(4), [toHex(data.entries[1]![1]!), data.journalProof(1, 1)]);
-    assert.equal(replay(start, w.calls), "resolved");
+    assert.equal(replay(start, w.calls), "decided");
   });
 
   it("stops where its data ends (then the trainer must reveal) and resumes interactively", () => {
@@ -137,6 +144,16 @@ describe("challenger solver: the walk", () => {
     // … but once the trainer revealed, it cannot choose without the subtree either: it waits
     const revealed = applyMove(at, { kind: "reveal" }) as Position;
     assert.deepEqual(challengerGameActions({ game: view(revealed, { iteration: 2 }), now: NOW, target: ELEMENT, data: partial }), []);
+  });
+
+  it("a walk to the step that fills maxCalls leaves resolve to its own transaction", () => {
+    const p: Position = { ...treeRoot(Phase.TensorTree, 600n) };
+    const game = view(p, { iteration: 2, nodeId: 3 });
+    const full = walk(challengerGameActions({ game, now: NOW, target: ELEMENT, data, maxCalls: 5 }));
+    assert.deepEqual(full.calls.map((c) => c.functionName), ["reveal", "choose", "revealChunk", "chooseElement", "step"]);
+    assert.equal(full.complete, true);
+    const roomy = walk(challengerGameActions({ game, now: NOW, target: ELEMENT, data, maxCalls: 6 }));
+    assert.deepEqual(roomy.calls.map((c) => c.functionName), ["reveal", "choose", "revealChunk", "chooseElement", "step", "resolve"]);
   });
 
   it("at most maxCalls calls per transaction", () => {
@@ -164,9 +181,13 @@ describe("challenger solver: clocks and resolved games", () => {
     assert.deepEqual(challengerGameActions({ game: view(challengerTurn), now: 1101n, target: ELEMENT, data }), []);
   });
 
-  it("nothing on a resolved game, nor without data", () => {
-    for (const status of [GameStatus.ChallengerWon, GameStatus.TrainerWon]) {
-      assert.deepEqual(challengerGameActions({ game: view(trainerTurn, { status }), now: 5000n, target: ELEMENT, data }), []);
+  it("a game it won that nobody settled: resolve; nothing on a lost or settled game, nor without data", () => {
+    assert.deepEqual(challengerGameActions({ game: view(trainerTurn, { status: GameStatus.ChallengerWon }), now: 5000n, target: ELEMENT, data }), [
+      { kind: "resolve", gameId: 7n },
+    ]);
+    assert.deepEqual(challengerGameActions({ game: view(trainerTurn, { status: GameStatus.ChallengerWon, resolved: true }), now: 5000n, target: ELEMENT, data }), []);
+    for (const resolved of [false, true]) {
+      assert.deepEqual(challengerGameActions({ game: view(trainerTurn, { status: GameStatus.TrainerWon, resolved }), now: 5000n, target: ELEMENT, data }), []);
     }
     assert.deepEqual(challengerGameActions({ game: view(trainerTurn), now: NOW, target: ELEMENT, data: null }), []);
   });

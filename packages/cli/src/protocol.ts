@@ -352,9 +352,11 @@ export async function cmdStatus(args: string[], io: Io): Promise<number> {
     } else if (e.eventName === "GameOpened") {
       const id = e.args.gameId as bigint;
       accounts.add(String(e.args.challenger));
-      const g = (await read("getGame", [id])) as { status: number; clock: bigint };
+      const g = (await read("getGame", [id])) as { status: number; clock: bigint; resolved: boolean };
       const side = g.status === 1 ? ["trainer", "challenger"][Number(await read("sideToMove", [id]))] : "-";
-      games.push({ game: String(id), rollup: `${(e.args.rollupId as bigint) >> 64n}/${(e.args.rollupId as bigint) & 0xffffffffffffffffn}`, challenger: short(String(e.args.challenger)), status: GAME_STATUS[g.status] ?? String(g.status), toMove: side });
+      // a decided game settles its bonds and rollup at `resolve` (ADR 0010)
+      const status = `${GAME_STATUS[g.status] ?? String(g.status)}${g.status > 1 && !g.resolved ? " (awaiting resolve)" : ""}`;
+      games.push({ game: String(id), rollup: `${(e.args.rollupId as bigint) >> 64n}/${(e.args.rollupId as bigint) & 0xffffffffffffffffn}`, challenger: short(String(e.args.challenger)), status, toMove: side });
     }
   }
   // one to three reads per event: on a long-lived deployment that is a wait worth showing (terminal only)

@@ -37,7 +37,7 @@ import { ChainNudger, DEV_CHAIN_IDS, ProtocolReader, makePublicClient, protocolC
 import { BotConfigError, jsonSafe } from "./shared/config.js";
 import { TraceRollupData } from "./shared/data.js";
 import { loadJobDataset } from "./shared/dataset.js";
-import { GameStatus, JobStatus, RollupStatus, Side, clockMargin, rollupIdOf } from "./shared/game.js";
+import { GameStatus, JobStatus, RollupStatus, Side, awaitsResolve, clockMargin, rollupIdOf } from "./shared/game.js";
 import { collectCredits } from "./shared/metrics.js";
 import { dutyLoop } from "./shared/process.js";
 
@@ -369,7 +369,13 @@ export async function runTrainer(config: TrainerConfig): Promise<TrainerHandle> 
       for (const g of open) {
         const gameId = BigInt(g.gameId);
         try {
-          const view = await reader.game(gameId);
+          let view = await reader.game(gameId);
+          if (awaitsResolve(view, GameStatus.TrainerWon)) {
+            // won but not settled: the challenger's bond and the rollup's finalization wait on resolve
+            const [o] = await responder.execute(trainerGameActions({ game: view, now, data: null }));
+            if (o?.result) view = await reader.game(gameId);
+            if (awaitsResolve(view, GameStatus.TrainerWon)) continue; // not settled yet: again next tick
+          }
           if (view.status !== GameStatus.InProgress) {
             const won = view.status === GameStatus.TrainerWon;
             state.putGame({ ...g, status: won ? "trainer-won" : "challenger-won" });

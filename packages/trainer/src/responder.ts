@@ -27,6 +27,8 @@ export function actionKey(a: TrainerAction, abi: Abi, withdrawSeq: number): stri
     }
     case "timeout":
       return `trainer:timeout:${a.gameId}`;
+    case "resolve":
+      return `trainer:resolve:${a.gameId}`;
     case "finalize":
       return `trainer:finalize:${a.rollupId}`;
     case "withdraw":
@@ -57,6 +59,8 @@ export class TrainerResponder {
         return callRequest(this.refereed, a.calls);
       case "timeout":
         return { address, abi, functionName: "timeout", args: [a.gameId] };
+      case "resolve":
+        return { address, abi, functionName: "resolve", args: [a.gameId] };
       case "finalize":
         return { address, abi, functionName: "finalizeRollup", args: [a.rollupId] };
       case "withdraw":

@@ -5,7 +5,8 @@
  * - In a game against one of its rollups: at a trainer-to-move position it makes the move due (reveal from its
  *   trace, leaf reveal, or the one-step `step` with the proof) before its clock runs out; several consecutive
  *   trainer moves (a single-leaf tree) go together. At a challenger-to-move position it waits, or claims the timeout
- *   once the challenger's clock has run out. Nothing on a resolved game.
+ *   once the challenger's clock has run out. A game it won waits for `resolve` (ADR 0010): the trainer sends it, since
+ *   the challenger's bond and the rollup's finalization wait on it. Nothing else on a decided game.
  * - Rollups: finalize, in order, every pending rollup whose window has passed with no game open.
  * - Money: withdraw once credited.
  */
@@ -14,6 +15,7 @@ import {
   GameStatus,
   RollupStatus,
   Side,
+  awaitsResolve,
   clockMargin,
   describePosition,
   sideToMove,
@@ -28,6 +30,8 @@ export type TrainerAction =
   | { readonly kind: "move"; readonly gameId: bigint; readonly posWord: bigint; readonly calls: readonly RefereedCall[]; readonly why: string }
   /** the challenger ran out of time */
   | { readonly kind: "timeout"; readonly gameId: bigint }
+  /** settle a game the trainer won (its rollup cannot finalize before) */
+  | { readonly kind: "resolve"; readonly gameId: bigint }
   | { readonly kind: "finalize"; readonly rollupId: bigint }
   | { readonly kind: "withdraw"; readonly amount: bigint };
 
@@ -42,7 +46,7 @@ export interface TrainerGameInput {
 /** What the trainer does in one game now. */
 export function trainerGameActions(i: TrainerGameInput): TrainerAction[] {
   const g = i.game;
-  if (g.status !== GameStatus.InProgress) return [];
+  if (g.status !== GameStatus.InProgress) return awaitsResolve(g, GameStatus.TrainerWon) ? [{ kind: "resolve", gameId: g.gameId }] : [];
   const side = sideToMove(g.pos);
   if (side === Side.Challenger) return timeoutAvailable(g, i.now) ? [{ kind: "timeout", gameId: g.gameId }] : [];
   // our move: nothing can be done once our clock has run out (only `timeout` remains, for the challenger)

@@ -87,6 +87,7 @@ export class FakeData implements RollupData {
 
 export interface ViewOpts {
   readonly status?: GameStatus;
+  readonly resolved?: boolean;
   readonly iteration?: number;
   readonly nodeId?: number;
   readonly element?: number;
@@ -118,6 +119,7 @@ export function view(pos: Position, o: ViewOpts = {}): GameView {
     graphRoot: `0x${"00".repeat(32)}`,
     journalRoot: `0x${"00".repeat(32)}`,
     tensorRoot: `0x${"00".repeat(32)}`,
+    resolved: o.resolved ?? false,
     trainerLeft: o.trainerLeft ?? 100n,
     challengerLeft: o.challengerLeft ?? 100n,
     lastMove: o.lastMove ?? 1000n,

@@ -135,9 +135,12 @@ describe("trainer solver: when it does nothing, and timeouts", () => {
     });
   }
 
-  it("nothing on a resolved game, whoever won", () => {
-    for (const status of [GameStatus.TrainerWon, GameStatus.ChallengerWon]) {
-      assert.deepEqual(trainerGameActions({ game: view(treeRoot(Phase.RollupTree, 3n), { status }), now: 5000n, data }), []);
+  it("a game it won that nobody settled: resolve; nothing on a lost or settled game", () => {
+    const at = treeRoot(Phase.RollupTree, 3n);
+    assert.deepEqual(trainerGameActions({ game: view(at, { status: GameStatus.TrainerWon }), now: 5000n, data }), [{ kind: "resolve", gameId: 7n }]);
+    assert.deepEqual(trainerGameActions({ game: view(at, { status: GameStatus.TrainerWon, resolved: true }), now: 5000n, data }), []);
+    for (const resolved of [false, true]) {
+      assert.deepEqual(trainerGameActions({ game: view(at, { status: GameStatus.ChallengerWon, resolved }), now: 5000n, data }), []);
     }
   });
 
@@ -216,7 +219,7 @@ describe("game model: positions and the move machine (mirrors of Position.sol an
     p = applyMove(applyMove(p, { kind: "reveal" }) as Position, { kind: "choose", child: 2 }) as Position;
     p = applyMove(applyMove(p, { kind: "revealChunk" }) as Position, { kind: "chooseElement", offset: 87 }) as Position;
     assert.deepEqual([p.phase, p.index], [Phase.ElementStep, 2n]);
-    assert.equal(applyMove(p, { kind: "step" }), "resolved");
+    assert.equal(applyMove(p, { kind: "step" }), "decided");
   });
 
   it("refuses padding choices, elements past the tensor, out-of-turn moves and a journal branch without dropout", () => {

@@ -193,7 +193,7 @@ export type Move =
   | { readonly kind: "step" };
 
 /** The position after `m` at `p` (throws GameModelError for a move the contract would refuse in that phase). */
-export function applyMove(p: Position, m: Move): Position | "resolved" {
+export function applyMove(p: Position, m: Move): Position | "decided" {
   const bad = (): never => {
     throw new GameModelError(`move ${m.kind} is not allowed at ${describePosition(p)}`);
   };
@@ -238,7 +238,7 @@ export function applyMove(p: Position, m: Move): Position | "resolved" {
       return { phase: Phase.JournalStep, height: 0, index: p.index, len: p.len, atRoot: false, revealed: false };
     case "step":
       if (p.phase !== Phase.ElementStep && p.phase !== Phase.JournalStep) bad();
-      return "resolved";
+      return "decided";
   }
 }
 
@@ -266,6 +266,7 @@ export interface RawGame {
   readonly graphRoot: Hex;
   readonly journalRoot: Hex;
   readonly tensorRoot: Hex;
+  readonly resolved: boolean;
 }
 
 /** A game record, decoded. */
@@ -289,6 +290,8 @@ export interface GameView {
   readonly graphRoot: Hex;
   readonly journalRoot: Hex;
   readonly tensorRoot: Hex;
+  /** settled by `resolve` (ADR 0010); `status` alone is the verdict, given by `step` or `timeout` */
+  readonly resolved: boolean;
   readonly trainerLeft: bigint;
   readonly challengerLeft: bigint;
   readonly lastMove: bigint;
@@ -314,6 +317,7 @@ export function decodeGame(gameId: bigint, g: RawGame): GameView {
     graphRoot: g.graphRoot,
     journalRoot: g.journalRoot,
     tensorRoot: g.tensorRoot,
+    resolved: Boolean(g.resolved),
     ...decodeClock(BigInt(g.clock)),
   };
 }
@@ -326,6 +330,11 @@ export function clockMargin(g: GameView, side: Side, now: bigint): bigint {
   const budget = side === Side.Trainer ? g.trainerLeft : g.challengerLeft;
   if (sideToMove(g.pos) !== side) return budget;
   return budget - (now - g.lastMove);
+}
+
+/** Whether `winner` won the game and it still waits for `resolve` (which then settles the money and the rollup). */
+export function awaitsResolve(g: GameView, winner: typeof GameStatus.ChallengerWon | typeof GameStatus.TrainerWon): boolean {
+  return g.status === winner && !g.resolved;
 }
 
 /** Whether the side to move has run out of time at `now` (Refereed.timeout would succeed). */

@@ -39,7 +39,11 @@ export type RefereedCall =
   | { readonly functionName: "chooseElement"; readonly args: readonly [bigint, bigint, Hex] }
   | { readonly functionName: "revealJournalEntry"; readonly args: readonly [bigint, Hex] }
   | { readonly functionName: "step"; readonly args: readonly [bigint, Hex, Hex, Hex, Hex, Hex] }
-  | { readonly functionName: "timeout"; readonly args: readonly [bigint] };
+  | { readonly functionName: "timeout"; readonly args: readonly [bigint] }
+  | { readonly functionName: "resolve"; readonly args: readonly [bigint] };
+
+/** `resolve(gameId)`: settles a decided game (ADR 0010); anyone may send it, the winner has the incentive. */
+export const resolveCall = (gameId: bigint): RefereedCall => ({ functionName: "resolve", args: [gameId] });
 
 /** Where the game's path is (the game record's path fields; planning updates them as it goes). */
 export interface PathState {
@@ -234,10 +238,10 @@ export function advancePath(path: PathState, pos: Position, move: Move): PathSta
 
 export interface WalkPlan {
   readonly calls: RefereedCall[];
-  /** the position after the planned calls ("resolved" after a step) */
-  readonly end: Position | "resolved";
+  /** the position after the planned calls ("decided" after a step: the verdict is in, `resolve` settles it) */
+  readonly end: Position | "decided";
   /** why planning stopped before the game's end: the other side's turn, data not held, or the call limit */
-  readonly stoppedBy: "resolved" | "other-side" | "no-data" | "limit";
+  readonly stoppedBy: "decided" | "other-side" | "no-data" | "limit";
 }
 
 /**
@@ -255,10 +259,10 @@ export function planWalk(opts: {
 }): WalkPlan {
   const max = opts.maxCalls ?? 64;
   const calls: RefereedCall[] = [];
-  let pos: Position | "resolved" = opts.pos;
+  let pos: Position | "decided" = opts.pos;
   let path = opts.path;
   for (;;) {
-    if (pos === "resolved") return { calls, end: pos, stoppedBy: "resolved" };
+    if (pos === "decided") return { calls, end: pos, stoppedBy: "decided" };
     if (calls.length >= max) return { calls, end: pos, stoppedBy: "limit" };
     let m: PlannedMove | null;
     if (sideToMove(pos) === Side.Trainer) {
