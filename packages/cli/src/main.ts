@@ -27,7 +27,7 @@ export const EXIT_VERIFICATION_FAILED = 1;
 export const EXIT_USAGE = 2;
 
 export { UsageError } from "./errors.js";
-import { cmdBot, cmdChain, cmdDemo, cmdDeploy, cmdJob, cmdStatus } from "./protocol.js";
+import { cmdBot, cmdChain, cmdDemo, cmdDeploy, cmdGame, cmdJob, cmdStatus } from "./protocol.js";
 import { UsageError } from "./errors.js";
 
 export interface Io {
@@ -53,6 +53,7 @@ commands:
   deploy      deploy the protocol contracts (deployments/<network>.json)
   job spec    write a job spec for the MNIST MLP with dropout
   job create  create a job on-chain from a spec, escrowing the reward
+  game resolve / game timeout   settle a decided game; decide one whose side to move ran out of time
   status      jobs, rollups, games, clocks and credits as tables
   trainer run     run the trainer daemon (--config trainer.json)
   challenger run  run the challenger daemon (--config challenger.json)
@@ -285,6 +286,8 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
         return await cmdJob(rest, io);
       case "status":
         return await cmdStatus(rest, io);
+      case "game":
+        return await cmdGame(rest, io);
       case "trainer":
       case "challenger":
         return await cmdBot(cmd, rest, io);

@@ -293,6 +293,49 @@ async function cmdJobAbandon(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
+// ─────────────────────────────────────────────────────────────────── game resolve / timeout
+
+const HELP_GAME = `usage: refereed game <resolve|timeout> --game <id> [--network localhost] [--rpc <url>] [--keystore <file>]
+
+  refereed game timeout --game <id>
+      decides a game whose side to move ran out of time: the other side wins (anyone may send it; refused with
+      ClockNotExpired while the side to move has time left)
+  refereed game resolve --game <id>
+      settles a decided game (docs/GAME.md §5.1): its bonds, and the rollup's rejection when the challenger won;
+      the rollup cannot finalize before (anyone may send it, once; GameNotDecided while the game is played)
+
+The bots send both for the games they win; these commands are for a party without a bot.`;
+
+const OUTCOME = ["", "", "the challenger won", "the trainer won"];
+
+export async function cmdGame(args: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === undefined || sub === "--help" || sub === "-h") {
+    io.out(HELP_GAME);
+    return sub === undefined ? 2 : 0;
+  }
+  if (sub !== "resolve" && sub !== "timeout") throw new UsageError(undefined, `unknown game subcommand '${sub}' (expected resolve or timeout)`, HELP_GAME);
+  const v = parse(rest, { game: { type: "string" }, network: { type: "string" }, rpc: { type: "string" }, keystore: { type: "string" } }, HELP_GAME);
+  if (v.help) return io.out(HELP_GAME), 0;
+  const gameId = BigInt(int(v, "game", HELP_GAME, undefined, 1));
+  const network = str(v, "network", HELP_GAME, "localhost");
+  const conn = await connect(network, v.rpc as string | undefined);
+  const account = await resolveAccount(network, v.keystore as string | undefined);
+  const verb = sub === "resolve" ? "resolving" : "claiming the timeout of";
+  const { hash, receipt } = await sendRefereed(conn, network, account, `${verb} game ${gameId}`, sub, [gameId]);
+  const logs = parseEventLogs({ abi: conn.refereed.abi, logs: receipt.logs }) as unknown as { eventName: string; args: Record<string, unknown> }[];
+  const outcome = logs.find((l) => l.eventName === (sub === "resolve" ? "GameResolved" : "GameDecided"));
+  const what = OUTCOME[Number(outcome?.args.outcome ?? 0)] ?? "decided";
+  if (sub === "timeout") {
+    io.out(`game ${gameId} timed out (tx ${hash}): ${what}; 'refereed game resolve --game ${gameId}' settles it`);
+    return 0;
+  }
+  const credited = logs.filter((l) => l.eventName === "Credited").map((l) => `${short(String(l.args.account))} ${formatEther(l.args.amount as bigint)} ETH`);
+  const rejected = logs.some((l) => l.eventName === "RollupRejected");
+  io.out(`game ${gameId} resolved (tx ${hash}): ${what}${rejected ? "; its rollup and the job's later rollups are rejected" : ""}; credited: ${credited.join(", ") || "none"} (paid by Refereed.withdraw())`);
+  return 0;
+}
+
 /** Simulates (so a revert names its custom error before anything is sent), sends and waits for one Refereed call. */
 async function sendRefereed(conn: Awaited<ReturnType<typeof connect>>, network: string, account: Account, label: string, functionName: string, args: readonly unknown[], value?: bigint) {
   const wallet = createWalletClient({ account, transport: http(conn.rpcUrl) });

@@ -12,7 +12,7 @@ import { createPublicClient, http, parseEther, parseEventLogs, type Abi } from "
 import { loadArtifact } from "@refereed/client";
 import { sha256, toHex, utf8, vrfKeygen } from "@refereed/core";
 import { onchainJobFields, type JobSpec } from "@refereed/engine";
-import { DEV_KEYS, HardhatNode } from "../../client/test/chain.js";
+import { DEV_KEYS, HardhatNode, clients } from "../../client/test/chain.js";
 import { root, runCli } from "./run-cli.js";
 
 // a network of its own, so that the test never touches deployments/localhost.json
@@ -113,6 +113,56 @@ describe("refereed deploy, job spec, job create (local chain)", { timeout: 180_0
     const bad = await cli("job", "abandon", "--job", "zero", "--network", network, "--rpc", node.url);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--job must be an integer >= 1, got 'zero'/);
+  });
+
+  it("game timeout and game resolve: a silent trainer's game is decided, then settled, each once", async () => {
+    // job 1 (created above, directed at this key): the trainer accepts and submits a rollup, a challenger opens a game
+    const key = vrfKeygen(sha256(utf8("cli protocol test")));
+    const deployment = JSON.parse(readFileSync(join(root, "deployments", `${network}.json`), "utf8")) as { contracts: Record<"Refereed" | "TrainerKeys", { address: `0x${string}` }> };
+    const refereed = { address: deployment.contracts.Refereed.address, abi: loadArtifact("Refereed").abi as Abi };
+    const keys = { address: deployment.contracts.TrainerKeys.address, abi: loadArtifact("TrainerKeys").abi as Abi };
+    const trainer = clients(node.url, DEV_KEYS[1]!);
+    const challenger = clients(node.url, DEV_KEYS[2]!);
+    const send = async (c: typeof trainer, call: { address: `0x${string}`; abi: Abi; functionName: string; args: readonly unknown[]; value?: bigint }) => {
+      const hash = await c.wallet.writeContract(call as Parameters<typeof c.wallet.writeContract>[0]);
+      const r = await c.publicClient.waitForTransactionReceipt({ hash });
+      assert.equal(r.status, "success", `${call.functionName} reverted`);
+    };
+    await send(trainer, { ...keys, functionName: "registerKey", args: [toHex(key.pk), toHex(key.pop)] });
+    await node.mine(); // the key must be older than the acceptance block
+    await send(trainer, { ...refereed, functionName: "acceptJob", args: [1n], value: parseEther("0.25") });
+    const f = onchainJobFields(JSON.parse(readFileSync(specFile, "utf8")) as JobSpec);
+    const root32 = toHex(sha256(utf8("a rollup nobody will defend")));
+    await send(trainer, { ...refereed, functionName: "submitRollup", args: [1n, f.initialState, root32, root32, "ipfs://none"] });
+    await send(challenger, { ...refereed, functionName: "openGame", args: [1n << 64n, f.initialState, root32, root32], value: parseEther("0.05") });
+
+    const early = await cli("game", "resolve", "--game", "1", "--network", network, "--rpc", node.url);
+    assert.equal(early.code, 1, early.stdout);
+    assert.match(early.stderr, /GameNotDecided/);
+    const tooSoon = await cli("game", "timeout", "--game", "1", "--network", network, "--rpc", node.url);
+    assert.equal(tooSoon.code, 1, tooSoon.stdout);
+    assert.match(tooSoon.stderr, /ClockNotExpired/);
+
+    await node.rpc("evm_increaseTime", [201]); // past the trainer's 200 s clock
+    await node.mine();
+    const t = await cli("game", "timeout", "--game", "1", "--network", network, "--rpc", node.url);
+    assert.equal(t.code, 0, t.stderr);
+    assert.match(t.stdout, /^game 1 timed out \(tx 0x[0-9a-f]{64}\): the challenger won; 'refereed game resolve --game 1' settles it\n$/);
+    const r = await cli("game", "resolve", "--game", "1", "--network", network, "--rpc", node.url);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^game 1 resolved \(tx 0x[0-9a-f]{64}\): the challenger won; its rollup and the job's later rollups are rejected; credited: /);
+    assert.match(r.stdout, /0\.05 ETH/, "the challenger's bond back");
+    const reader = createPublicClient({ transport: http(node.url) });
+    assert.equal(await reader.readContract({ ...refereed, functionName: "rollupStatus", args: [1n << 64n] }), 3, "Rejected");
+    const again = await cli("game", "resolve", "--game", "1", "--network", network, "--rpc", node.url);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /GameAlreadyResolved/);
+    const bad = await cli("game", "resolve", "--game", "one", "--network", network, "--rpc", node.url);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--game must be an integer >= 1, got 'one'/);
+    const unknown = await cli("game", "settle", "--game", "1");
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown game subcommand 'settle' \(expected resolve or timeout\)/);
   });
 
   it("job create refuses bad terms with exit 2, naming the flag, before it asks the chain anything", async () => {
