@@ -160,6 +160,10 @@ contract Refereed is ReentrancyGuard, Multicall {
         uint64 acceptedAt;
         // slot 13
         address stepFacts; // data contract holding the job's StepFacts (LibCodeData), written at acceptance
+        uint32 openGames; // games against the job's rollups not yet resolved
+        /// @dev once the trainer is slashed by a game: the earliest-opened challenger-won game of the job so far, which
+        /// half the trainer's bond waits for until no game of the job is unresolved (0: no award pending)
+        uint64 potWinner;
     }
 
     /// @dev What the one-step check needs of a job and the game reads nowhere else, fixed once the trainer accepts. Kept
@@ -183,8 +187,6 @@ contract Refereed is ReentrancyGuard, Multicall {
         uint64 submittedAt;
         uint32 openGames; // games opened and not yet resolved (a decided game counts until `resolve`)
         RollupStatus status;
-        bool potPending; // the trainer's bond waits here for the earliest-opened winning game
-        uint64 potWinner; // that game so far
     }
 
     struct Game {
@@ -263,6 +265,8 @@ contract Refereed is ReentrancyGuard, Multicall {
     error GameNotDecided(uint256 gameId);
     /// @notice `resolve` on a game already resolved.
     error GameAlreadyResolved(uint256 gameId);
+    /// @notice `abandonJob` while games against the job's rollups are unresolved (their winners are paid first).
+    error JobGamesOpen(uint256 jobId, uint32 openGames);
     /// @notice This leaf move belongs to another phase.
     error WrongPhase(uint256 gameId, Phase expected, Phase actual);
     /// @notice A tree move (reveal, choose) outside a tree phase.
@@ -355,7 +359,6 @@ contract Refereed is ReentrancyGuard, Multicall {
     event Stepped(uint256 indexed gameId, address indexed caller, bool trainerValid);
     /// @notice The side `loser` ran out of time by `overBy` seconds.
     event TimedOut(uint256 indexed gameId, Side loser, uint64 overBy);
-    /// @notice The game ended with `outcome`.
     /// @notice `step` or `timeout` decided the game (its money and rollup wait for `resolve`).
     event GameDecided(uint256 indexed gameId, uint256 indexed rollupId, GameStatus outcome);
     /// @notice `resolve` settled the game: bonds credited, the rollup rejected when the challenger won.
@@ -576,6 +579,9 @@ contract Refereed is ReentrancyGuard, Multicall {
         uint64 last = index == 0 ? j.acceptedAt : _rollups[(jobId << 64) | (index - 1)].submittedAt;
         uint256 deadline = uint256(last) + j.submissionTimeout;
         if (block.timestamp < deadline) revert SubmissionNotLate(jobId, deadline, uint64(block.timestamp));
+        // INVARIANT: a game decided for a challenger is paid its award before the bond goes to the requester; games
+        // open only within a window after a submission, so the wait is bounded by the window and both clocks.
+        if (j.openGames != 0) revert JobGamesOpen(jobId, j.openGames);
         // The trainer is slashed: no winning game may award its bond again (resolve).
         j.trainerSlashed = true;
         _terminate(j, jobId, index);
@@ -616,7 +622,7 @@ contract Refereed is ReentrancyGuard, Multicall {
     /// @notice Opens a dispute game against a pending rollup within its challenge window, locking
     /// `msg.value == challengerBond`. Any number of games may be open against one rollup; each is played alone.
     /// @dev Open the game first and walk it in a later transaction: a copy of the walk seen in the mempool can then only
-    /// open a later game, and half the trainer's bond goes to the earliest-opened winning game (docs/GAME.md §6).
+    /// open a later game, and half the trainer's bond goes to the job's earliest-opened winning game (docs/GAME.md §6).
     /// @return gameId the new game's id (from 1; ids increase with opening order)
     function openGame(uint256 rollupId, bytes32 startState, bytes32 rollupRoot, bytes32 endState)
         external
@@ -627,8 +633,9 @@ contract Refereed is ReentrancyGuard, Multicall {
         RollupStatus s = _rollupStatus(j, r, uint64(rollupId));
         if (s != RollupStatus.Pending) revert RollupNotPending(rollupId, s);
         uint64 deadline = r.submittedAt + j.challengeWindow;
-        // INVARIANT: games open only within the window, so a rollup finalizes at most window + both clocks after
-        // its submission however many challengers appear.
+        // INVARIANT: games open only within the window, so every game against a rollup is decided at most window +
+        // both clocks after its submission however many challengers appear; it finalizes once they are resolved
+        // (`resolve`, anyone).
         if (block.timestamp >= deadline) revert WindowClosed(rollupId, deadline, uint64(block.timestamp));
         if (msg.value != j.challengerBond) revert WrongValue(j.challengerBond, msg.value);
         bytes32 c = keccak256(abi.encode(startState, rollupRoot, endState));
@@ -646,6 +653,7 @@ contract Refereed is ReentrancyGuard, Multicall {
         g.challenger = msg.sender;
         g.rollupId = uint96(rollupId);
         r.openGames += 1;
+        j.openGames += 1;
         _touchCredit(msg.sender);
         // msg.value == challengerBond, a uint128.
         totalBonds += uint128(msg.value);
@@ -954,6 +962,12 @@ contract Refereed is ReentrancyGuard, Multicall {
         return _games[gameId];
     }
 
+    /// @notice The job's unresolved games, and the game whose challenger half the trainer's bond waits for (0: none).
+    function jobGames(uint256 jobId) external view returns (uint32 openGames, uint64 potWinner) {
+        Job storage j = _job(jobId);
+        return (j.openGames, j.potWinner);
+    }
+
     /// @notice A rollup's effective status: a pending rollup at or after its job's first rejected rollup is Rejected.
     function rollupStatus(uint256 rollupId) external view returns (RollupStatus) {
         return _rollupStatus(_jobs[rollupId >> 64], _rollups[rollupId], uint64(rollupId));
@@ -1218,30 +1232,33 @@ contract Refereed is ReentrancyGuard, Multicall {
         address challenger = g.challenger;
         // The rollup counts a game open until it is resolved: a decided game still blocks its finalization.
         r.openGames -= 1;
+        j.openGames -= 1;
         emit GameResolved(gameId, rollupId, g.status);
         uint256 bond = j.challengerBond;
         if (challengerWins) {
             _payFromBonds(challenger, bond, CreditReason.ChallengerBondReturned);
             _reject(j, r, rollupId, gameId);
+            // The trainer's bond waits for the earliest-opened challenger-won game of the job, whatever the order of
+            // the verdicts and resolutions: a game that a caught trainer opens and loses on purpose after another
+            // game's verdict is opened later, so it cannot take the award (docs/GAME.md §6).
             if (!j.trainerSlashed) {
-                // The trainer's bond waits on this rollup for the earliest-opened winning game.
                 j.trainerSlashed = true;
-                r.potPending = true;
-                r.potWinner = uint64(gameId);
-            } else if (r.potPending && gameId < r.potWinner) {
-                r.potWinner = uint64(gameId);
+                j.potWinner = uint64(gameId);
+            } else if (j.potWinner != 0 && gameId < j.potWinner) {
+                j.potWinner = uint64(gameId);
             }
         } else {
             _payFromBonds(j.trainerSlashed ? j.requester : j.trainer, bond, CreditReason.ChallengerBondForfeited);
         }
-        // INVARIANT: the pot is awarded once no game that could still win it is open (no game opens on a rejected
-        // rollup, so openGames only decreases from here).
-        if (r.potPending && r.openGames == 0) {
-            r.potPending = false;
+        // INVARIANT: the award is paid once, when no game of the job is unresolved: every game that could still win it
+        // has been settled (games opened later have larger ids and cannot).
+        uint64 potWinner = j.potWinner;
+        if (potWinner != 0 && j.openGames == 0) {
+            j.potWinner = 0;
             // Half to the winner, the rest to the requester: a trainer that challenges itself to recover its own
             // bond through the earliest-opened rule still loses half of it (docs/GAME.md §6).
             uint256 award = j.trainerBond / 2;
-            _payFromBonds(_games[r.potWinner].challenger, award, CreditReason.TrainerBondAwarded);
+            _payFromBonds(_games[potWinner].challenger, award, CreditReason.TrainerBondAwarded);
             _payFromBonds(j.requester, j.trainerBond - award, CreditReason.TrainerBondForfeited);
         }
     }

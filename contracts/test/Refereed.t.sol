@@ -123,9 +123,9 @@ contract RefereedTest is RefereedFixture {
         refereed.abandonJob(jobId);
     }
 
-    /// A game won on a rollup submitted before the abandonment: the bond already went to the requester, so the
-    /// winner gets its own bond back only, and the requester the refund of the rejected rollup.
-    function test_abandoned_thenCaught_bondNotPaidTwice() public {
+    /// A trainer that stops submitting while a game is open: the job cannot be abandoned before the game is resolved,
+    /// so the winner of a fraud proof is paid its half of the trainer's bond before the bond can go to the requester.
+    function test_abandon_waitsForTheJobsGames_thenTheWinnerIsPaidFirst() public {
         Refereed.JobParams memory p = _params();
         p.stepsTotal = 3 * uint64(trace.ITERS()); // a third rollup that never comes
         vm.prank(REQUESTER);
@@ -140,13 +140,74 @@ contract RefereedTest is RefereedFixture {
         }
         uint256 gameId = _open(jobId, true, 1, address(0xC1));
         vm.warp(block.timestamp + SUBMIT);
+        vm.expectRevert(abi.encodeWithSelector(Refereed.JobGamesOpen.selector, jobId, uint32(1)));
         refereed.abandonJob(jobId);
-        _eq(refereed.credits(REQUESTER), REWARD - (REWARD * 2) / 3 + TB, "refund of the third rollup + the bond");
         refereed.timeout(gameId); // the trainer, gone, ran out of time
         _eq(uint256(refereed.getGame(gameId).status), uint256(Refereed.GameStatus.ChallengerWon), "caught");
+        // decided but not resolved: still refused
+        vm.expectRevert(abi.encodeWithSelector(Refereed.JobGamesOpen.selector, jobId, uint32(1)));
+        refereed.abandonJob(jobId);
         refereed.resolve(gameId);
-        _eq(refereed.credits(address(0xC1)), CB, "the winner: its bond only (the trainer's bond is gone)");
-        _eq(refereed.credits(REQUESTER), REWARD - REWARD / 3 + TB, "refund of rollups 1 and 2 + the bond");
+        _eq(refereed.credits(address(0xC1)), CB + TB / 2, "the winner: its bond + half the trainer's bond");
+        _eq(refereed.credits(REQUESTER), REWARD - REWARD / 3 + (TB - TB / 2), "refund of rollups 1 and 2 + the other half");
+        vm.expectRevert(abi.encodeWithSelector(Refereed.JobNotInStatus.selector, jobId, Refereed.JobStatus.Active, Refereed.JobStatus.Dead));
+        refereed.abandonJob(jobId);
+        _eq(refereed.totalBonds(), 0, "no bond left");
+        _solvent();
+    }
+
+    /// The same with a game the trainer wins (the challenger stops choosing): once it is resolved the job is
+    /// abandoned as usual, and the trainer keeps the challenger's bond it won.
+    function test_abandon_afterATrainerWonGameIsResolved() public {
+        Refereed.JobParams memory p = _params();
+        p.stepsTotal = 3 * uint64(trace.ITERS());
+        vm.prank(REQUESTER);
+        uint256 jobId = refereed.createJob{value: REWARD}(p);
+        vm.prank(TRAINER);
+        refereed.acceptJob{value: TB}(jobId);
+        bytes32 state = trace.stateRoot();
+        bytes32 root = trace.rollupRoot(false, 0);
+        vm.prank(TRAINER);
+        refereed.submitRollup(jobId, state, root, state, "");
+        uint256 gameId = _open(jobId, false, 0, address(0xC1));
+        _trainerMove(gameId, false); // the rollup's reveal; the challenger never chooses
+        vm.warp(block.timestamp + SUBMIT);
+        vm.expectRevert(abi.encodeWithSelector(Refereed.JobGamesOpen.selector, jobId, uint32(1)));
+        refereed.abandonJob(jobId);
+        refereed.timeout(gameId);
+        _eq(uint256(refereed.getGame(gameId).status), uint256(Refereed.GameStatus.TrainerWon), "the challenger ran out of time");
+        refereed.resolve(gameId);
+        _eq(refereed.credits(TRAINER), CB, "the trainer takes the challenger's bond");
+        refereed.abandonJob(jobId);
+        _eq(refereed.credits(REQUESTER), REWARD - REWARD / 3 + TB, "requester: the unearned reward + the whole bond");
+        _solvent();
+    }
+
+    /// A caught trainer that, after another game's verdict and before its resolution, submits a fraudulent rollup,
+    /// challenges it from another address, loses that game on purpose and resolves it first does not recover half its
+    /// bond: the award goes to the job's earliest-opened challenger-won game, whatever the order of the resolutions.
+    function test_selfChallengeOnALaterRollup_afterAVerdict_doesNotTakeTheAward() public {
+        uint256 jobId = _jobSubmitting(true, 1);
+        uint256 honest = _open(jobId, true, 0, address(0xC1));
+        vm.warp(block.timestamp + CLOCK + 1);
+        refereed.timeout(honest); // the trainer lets the first game go: decided for the challenger, not resolved
+        bytes32 state = trace.stateRoot();
+        bytes32 root = trace.rollupRoot(true, 1);
+        vm.prank(TRAINER);
+        refereed.submitRollup(jobId, state, root, state, ""); // the job is still active until the resolution
+        address alias_ = address(0x5E1F);
+        uint256 self = _open(jobId, true, 1, alias_);
+        _eq(uint256(_play(self, true, 1, 1, 1)), uint256(Refereed.GameStatus.ChallengerWon), "the alias wins and resolves first");
+        _eq(refereed.credits(alias_), CB, "the alias: its bond only, the award waits");
+        (uint32 open, uint64 potWinner) = refereed.jobGames(jobId);
+        _eq(open, 1, "the first game is unresolved");
+        _eq(potWinner, self, "the award waits, for now for the alias's game");
+        refereed.resolve(honest);
+        _eq(refereed.credits(address(0xC1)), CB + TB / 2, "the earliest-opened winner takes the award");
+        (open, potWinner) = refereed.jobGames(jobId);
+        _eq(open + potWinner, 0, "no game open, no award pending");
+        _eq(refereed.credits(alias_), CB, "the alias keeps its bond only");
+        _eq(refereed.credits(REQUESTER), REWARD + (TB - TB / 2), "requester: the whole reward back + the other half");
         _eq(refereed.totalBonds(), 0, "no bond left");
         _solvent();
     }
@@ -196,6 +257,9 @@ contract RefereedTest is RefereedFixture {
         vm.warp(block.timestamp + WINDOW);
         vm.expectRevert(abi.encodeWithSelector(Refereed.GamesOpen.selector, rollupId, uint32(1)));
         refereed.finalizeRollup(rollupId);
+        // the next rollup waits too: rollups finalize in order
+        vm.expectRevert(abi.encodeWithSelector(Refereed.PredecessorNotFinalized.selector, rollupId | 1, uint64(0)));
+        refereed.finalizeRollup(rollupId | 1);
         refereed.resolve(gameId);
         _eq(refereed.credits(TRAINER), CB, "the trainer takes the challenger's bond");
         refereed.finalizeRollup(rollupId);

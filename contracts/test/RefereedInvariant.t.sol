@@ -12,7 +12,8 @@ import {Clock, Side} from "../types/Clock.sol";
 /// may be abandoned (`abandon`) while games on that rollup are open. After every action it checks the history properties that a
 /// stateless invariant cannot see: a decided game never changes outcome, a resolved game stays resolved, moves and
 /// verdicts move no money (only `resolve`, `finalizeRollup`, `abandonJob` and `withdraw` do, ADR 0010), clocks never
-/// run backwards, a finalized rollup never changes state. A broken property is recorded in `violations` (and asserted by the test).
+/// run backwards, a finalized rollup never changes state nor has a game the challenger won, a rollup's open-game
+/// count is its unresolved games. A broken property is recorded in `violations` (and asserted by the test).
 contract RefereedHandler is RefereedFixture {
     struct GameGhost {
         uint256 jobIndex;
@@ -180,11 +181,30 @@ contract RefereedHandler is RefereedFixture {
                 (g.status, g.clock.trainerLeft(), g.clock.challengerLeft(), g.clock.lastMove());
         }
         for (uint256 j; j < 3; ++j) {
+            uint256 jobUnresolved;
             for (uint256 r; r < _rollupsOf(j); ++r) {
                 uint256 rid = (jobIds[j] << 64) | r;
                 Refereed.RollupStatus s = refereed.rollupStatus(rid);
                 if (wasFinalized[rid] && s != Refereed.RollupStatus.Finalized) _violate("a finalized rollup changed");
                 if (s == Refereed.RollupStatus.Finalized) wasFinalized[rid] = true;
+                // the rollup counts exactly its unresolved games; none of its games was won by a challenger if final
+                uint256 unresolved;
+                for (uint256 i; i < games.length; ++i) {
+                    Refereed.Game memory g = refereed.getGame(games[i]);
+                    if (g.rollupId != rid) continue;
+                    if (!g.resolved) unresolved++;
+                    if (s == Refereed.RollupStatus.Finalized && g.status == Refereed.GameStatus.ChallengerWon) {
+                        _violate("a rollup finalized with a game the challenger won");
+                    }
+                }
+                if (refereed.getRollup(rid).openGames != unresolved) _violate("openGames is not the unresolved games");
+                jobUnresolved += unresolved;
+            }
+            (uint32 jobOpen, uint64 potWinner) = refereed.jobGames(jobIds[j]);
+            if (jobOpen != jobUnresolved) _violate("the job's openGames is not its unresolved games");
+            // the award waits only while a game of the job is unresolved, and for a game the challenger won
+            if (potWinner != 0 && (jobOpen == 0 || refereed.getGame(potWinner).status != Refereed.GameStatus.ChallengerWon)) {
+                _violate("an award pending with no game to wait for, or for a game not won by its challenger");
             }
         }
     }

@@ -84,8 +84,6 @@ export interface RollupRecord {
   readonly submittedAt: bigint;
   readonly openGames: number;
   readonly status: RollupStatus;
-  readonly potPending: boolean;
-  readonly potWinner: bigint;
 }
 
 /** Typed reads of the protocol contracts. */
@@ -111,8 +109,8 @@ export class ProtocolReader {
   }
 
   async rollup(rollupId: bigint): Promise<RollupRecord> {
-    const r = await this.read<{ commitment: Hex; submittedAt: bigint; openGames: number; status: number; potPending: boolean; potWinner: bigint }>(this.contracts.refereed, "getRollup", [rollupId]);
-    return { ...r, openGames: Number(r.openGames), status: Number(r.status) as RollupStatus, submittedAt: BigInt(r.submittedAt), potWinner: BigInt(r.potWinner) };
+    const r = await this.read<{ commitment: Hex; submittedAt: bigint; openGames: number; status: number }>(this.contracts.refereed, "getRollup", [rollupId]);
+    return { commitment: r.commitment, openGames: Number(r.openGames), status: Number(r.status) as RollupStatus, submittedAt: BigInt(r.submittedAt) };
   }
 
   async rollupStatus(rollupId: bigint): Promise<RollupStatus> {
