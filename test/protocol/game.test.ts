@@ -208,7 +208,8 @@ describe("clocks", () => {
       "ClockExpired",
       [gameId, 1n],
     );
-    await h.sent(h.refereed.write.timeout([gameId], { account: h.anyone.account }));
+    const decided = await h.sent(h.refereed.write.timeout([gameId], { account: h.anyone.account }));
+    assert.deepEqual(decided.logs.map((l) => l.eventName), ["TimedOut", "GameDecided"], "the verdict alone: no money, no rejection");
     const after = await h.game(gameId);
     assert.equal(after.status, GameStatus.ChallengerWon);
     assert.equal(after.trainerLeft, 0n);
@@ -220,6 +221,11 @@ describe("clocks", () => {
     assert.deepEqual(
       settled.logs.filter((l) => l.eventName === "GameResolved").map((l) => [l.args.gameId, l.args.outcome]),
       [[gameId, GameStatus.ChallengerWon]],
+    );
+    assert.deepEqual(
+      [...new Set(settled.logs.map((l) => l.eventName))].sort(),
+      ["Credited", "GameResolved", "JobTerminated", "RollupRejected"],
+      "the money and the rejection move at resolve",
     );
     assert.equal((await h.game(gameId)).resolved, true);
     assert.equal(await h.refereed.read.rollupStatus([h.rollupId(0)]), RollupStatus.Rejected);
@@ -335,6 +341,25 @@ describe("the direct dispute", () => {
     assert.equal(g.resolved, true, "the multicall ends with resolve");
     assert.ok(sent.logs.some((l) => l.eventName === "Stepped" && l.args.trainerValid === false));
     assert.equal(await h.credit(h.alice), CB + AWARD);
+    await assertSolvent(h);
+  });
+
+  it("a walk that resolves twice reverts as a whole (GameAlreadyResolved) and changes nothing", async () => {
+    const h = await Harness.create(conn, tamperedTrace());
+    await h.setupJob();
+    await h.submit();
+    const { gameId } = await h.openGame(1);
+    const calls = directDisputeCalls(h.refereed, h.trace, 1, gameId, TAMPER);
+    const twice = [...calls, calls.at(-1)!];
+    const before = await h.game(gameId);
+    await conn.viem.assertions.revertWithCustomErrorWithArgs(
+      h.refereed.write.multicall([twice], { account: h.alice.account }),
+      h.refereed,
+      "GameAlreadyResolved",
+      [gameId],
+    );
+    assert.deepEqual(await h.game(gameId), before);
+    assert.equal(await h.credit(h.alice), 0n);
     await assertSolvent(h);
   });
 
