@@ -66,7 +66,7 @@ contract Refereed is ReentrancyGuard, Multicall {
         RollupReward, // trainer: its share of the reward for a finalized rollup
         TrainerBondReturned, // trainer: job completed
         ChallengerBondReturned, // challenger: won its game
-        TrainerBondAwarded, // challenger: half the trainer's bond, to the earliest-opened winning game of the rollup
+        TrainerBondAwarded, // challenger: half the trainer's bond, to the earliest-opened winner of the first verdict's rollup
         ChallengerBondForfeited, // trainer (or the requester once the trainer is slashed): the challenger lost
         RewardRefunded, // requester: the unearned reward of a dead or cancelled job
         TrainerBondForfeited // requester: the other half of a slashed trainer's bond, or all of it for a missed deadline
@@ -161,9 +161,10 @@ contract Refereed is ReentrancyGuard, Multicall {
         // slot 13
         address stepFacts; // data contract holding the job's StepFacts (LibCodeData), written at acceptance
         uint32 openGames; // games against the job's rollups not yet resolved
-        /// @dev once the trainer is slashed by a game: the earliest-opened challenger-won game of the job so far, which
-        /// half the trainer's bond waits for until no game of the job is unresolved (0: no award pending)
-        uint64 potWinner;
+        /// @dev once the trainer is slashed by a game, until its bond is paid out: of the challenger-won games resolved
+        /// so far, the one decided first (0: no award pending). Half the trainer's bond goes to the earliest-opened
+        /// challenger-won game of that game's rollup, once no game of the job is unresolved.
+        uint64 firstWin;
     }
 
     /// @dev What the one-step check needs of a job and the game reads nowhere else, fixed once the trainer accepts. Kept
@@ -187,6 +188,7 @@ contract Refereed is ReentrancyGuard, Multicall {
         uint64 submittedAt;
         uint32 openGames; // games opened and not yet resolved (a decided game counts until `resolve`)
         RollupStatus status;
+        uint64 firstOpenedWin; // the earliest-opened challenger-won game resolved on this rollup (0: none)
     }
 
     struct Game {
@@ -570,7 +572,8 @@ contract Refereed is ReentrancyGuard, Multicall {
     /// @notice Terminates an active job whose trainer let its submission deadline pass (anyone may call): rollups
     /// from the next one on are rejected, the requester is refunded the reward they would have earned and credited
     /// the trainer's whole bond. Rollups already submitted stay pending: they finalize (and pay) or are disputed as
-    /// before.
+    /// before. Refused (`JobGamesOpen`) while a game against the job's rollups is unresolved, so that a challenger who
+    /// proved a fraud is paid its award first.
     function abandonJob(uint256 jobId) external {
         Job storage j = _job(jobId);
         _requireJobStatus(jobId, j, JobStatus.Active);
@@ -622,7 +625,8 @@ contract Refereed is ReentrancyGuard, Multicall {
     /// @notice Opens a dispute game against a pending rollup within its challenge window, locking
     /// `msg.value == challengerBond`. Any number of games may be open against one rollup; each is played alone.
     /// @dev Open the game first and walk it in a later transaction: a copy of the walk seen in the mempool can then only
-    /// open a later game, and half the trainer's bond goes to the job's earliest-opened winning game (docs/GAME.md §6).
+    /// open a later game, and half the trainer's bond goes to the earliest-opened winning game of the rollup of the
+    /// first verdict against the trainer (docs/GAME.md §5.1).
     /// @return gameId the new game's id (from 1; ids increase with opening order)
     function openGame(uint256 rollupId, bytes32 startState, bytes32 rollupRoot, bytes32 endState)
         external
@@ -888,7 +892,8 @@ contract Refereed is ReentrancyGuard, Multicall {
 
     /// @notice Settles a decided game, once (anyone may call; the winner has the incentive). The challenger won: its
     /// bond back, the rollup and every later rollup of the job rejected, the requester refunded the unearned reward,
-    /// the trainer's bond held for the rollup's earliest-opened winning game. The trainer won: the challenger's bond to
+    /// the trainer's bond held until no game of the job is unresolved, then half of it to the earliest-opened winner of
+    /// the first verdict's rollup. The trainer won: the challenger's bond to
     /// the trainer, or to the requester once the trainer has been slashed in this job. The rollup can finalize only
     /// once every game against it is resolved (ADR 0010).
     function resolve(uint256 gameId) external {
@@ -962,10 +967,12 @@ contract Refereed is ReentrancyGuard, Multicall {
         return _games[gameId];
     }
 
-    /// @notice The job's unresolved games, and the game whose challenger half the trainer's bond waits for (0: none).
-    function jobGames(uint256 jobId) external view returns (uint32 openGames, uint64 potWinner) {
+    /// @notice The job's unresolved games, and the game whose challenger half the trainer's bond would go to if it
+    /// were paid now (0: no award pending; it is paid once `openGames` is 0).
+    function jobGames(uint256 jobId) external view returns (uint32 openGames, uint64 awardTo) {
         Job storage j = _job(jobId);
-        return (j.openGames, j.potWinner);
+        uint64 first = j.firstWin;
+        return (j.openGames, first == 0 ? 0 : _rollups[_games[first].rollupId].firstOpenedWin);
     }
 
     /// @notice A rollup's effective status: a pending rollup at or after its job's first rejected rollup is Rejected.
@@ -1238,29 +1245,41 @@ contract Refereed is ReentrancyGuard, Multicall {
         if (challengerWins) {
             _payFromBonds(challenger, bond, CreditReason.ChallengerBondReturned);
             _reject(j, r, rollupId, gameId);
-            // The trainer's bond waits for the earliest-opened challenger-won game of the job, whatever the order of
-            // the verdicts and resolutions: a game that a caught trainer opens and loses on purpose after another
-            // game's verdict is opened later, so it cannot take the award (docs/GAME.md §6).
+            uint64 id = uint64(gameId);
+            if (r.firstOpenedWin == 0 || id < r.firstOpenedWin) r.firstOpenedWin = id;
+            // The award goes to the rollup of the first verdict against the trainer, to its earliest-opened winner,
+            // whatever the order of the resolutions (docs/GAME.md §5.1): a game that a caught trainer loses on
+            // purpose after a real verdict, on any rollup, is decided later and cannot take it.
             if (!j.trainerSlashed) {
                 j.trainerSlashed = true;
-                j.potWinner = uint64(gameId);
-            } else if (j.potWinner != 0 && gameId < j.potWinner) {
-                j.potWinner = uint64(gameId);
+                j.firstWin = id;
+            } else {
+                uint64 first = j.firstWin;
+                if (first != 0 && _decidedBefore(g, id, _games[first], first)) j.firstWin = id;
             }
         } else {
             _payFromBonds(j.trainerSlashed ? j.requester : j.trainer, bond, CreditReason.ChallengerBondForfeited);
         }
-        // INVARIANT: the award is paid once, when no game of the job is unresolved: every game that could still win it
-        // has been settled (games opened later have larger ids and cannot).
-        uint64 potWinner = j.potWinner;
-        if (potWinner != 0 && j.openGames == 0) {
-            j.potWinner = 0;
+        // INVARIANT: the award is paid once, when no game of the job is unresolved: every verdict that could come first,
+        // and every earlier-opened game of that rollup, has been settled.
+        uint64 firstWin = j.firstWin;
+        if (firstWin != 0 && j.openGames == 0) {
+            j.firstWin = 0;
+            uint64 awardTo = _rollups[_games[firstWin].rollupId].firstOpenedWin;
             // Half to the winner, the rest to the requester: a trainer that challenges itself to recover its own
             // bond through the earliest-opened rule still loses half of it (docs/GAME.md §6).
             uint256 award = j.trainerBond / 2;
-            _payFromBonds(_games[potWinner].challenger, award, CreditReason.TrainerBondAwarded);
+            _payFromBonds(_games[awardTo].challenger, award, CreditReason.TrainerBondAwarded);
             _payFromBonds(j.requester, j.trainerBond - award, CreditReason.TrainerBondForfeited);
         }
+    }
+
+    /// @dev Whether game `a` was decided before game `b` (both decided): by the time of the verdict, which the verdict
+    /// stamped as the clock's last move; in the same second, the earlier-opened first.
+    function _decidedBefore(Game storage a, uint64 aId, Game storage b, uint64 bId) private view returns (bool) {
+        uint64 ta = a.clock.lastMove();
+        uint64 tb = b.clock.lastMove();
+        return ta < tb || (ta == tb && aId < bId);
     }
 
     /// @dev Rejects a rollup and every later rollup of its job; refunds the requester the reward not yet earned.

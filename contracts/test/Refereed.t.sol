@@ -199,13 +199,65 @@ contract RefereedTest is RefereedFixture {
         uint256 self = _open(jobId, true, 1, alias_);
         _eq(uint256(_play(self, true, 1, 1, 1)), uint256(Refereed.GameStatus.ChallengerWon), "the alias wins and resolves first");
         _eq(refereed.credits(alias_), CB, "the alias: its bond only, the award waits");
-        (uint32 open, uint64 potWinner) = refereed.jobGames(jobId);
+        (uint32 open, uint64 awardTo) = refereed.jobGames(jobId);
         _eq(open, 1, "the first game is unresolved");
-        _eq(potWinner, self, "the award waits, for now for the alias's game");
+        _eq(awardTo, self, "the award waits, for now for the alias's game");
         refereed.resolve(honest);
         _eq(refereed.credits(address(0xC1)), CB + TB / 2, "the earliest-opened winner takes the award");
-        (open, potWinner) = refereed.jobGames(jobId);
-        _eq(open + potWinner, 0, "no game open, no award pending");
+        (open, awardTo) = refereed.jobGames(jobId);
+        _eq(open + awardTo, 0, "no game open, no award pending");
+    }
+
+    /// A game opened early on a later, honest rollup (by anyone: a speculator, or the trainer's alias) that the trainer
+    /// lets time out after the real challenger's verdict does not take the award: the first verdict's rollup does.
+    function test_aLaterVerdictOnAVoidRollup_doesNotTakeTheAward() public {
+        Refereed.JobParams memory p = _params();
+        p.stepsTotal = 3 * uint64(trace.ITERS());
+        vm.prank(REQUESTER);
+        uint256 jobId = refereed.createJob{value: REWARD}(p);
+        vm.prank(TRAINER);
+        refereed.acceptJob{value: TB}(jobId);
+        bytes32 state = trace.stateRoot();
+        for (uint256 r; r < 3; ++r) {
+            bytes32 root = trace.rollupRoot(true, r); // the fraud is in rollup 1
+            vm.prank(TRAINER);
+            refereed.submitRollup(jobId, state, root, state, "");
+        }
+        uint256 s = _open(jobId, true, 2, address(0x5E1F));
+        _trainerMove(s, true);
+        _challengerMove(s, true, 0, 0, 0); // now the trainer's turn
+        uint256 h = _open(jobId, true, 1, address(0xC1));
+        _eq(uint256(_play(h, true, 1, 1, 1)), uint256(Refereed.GameStatus.ChallengerWon), "the real challenger wins");
+        (uint32 open, uint64 awardTo) = refereed.jobGames(jobId);
+        _eq(open, 1, "the early game is still open");
+        _eq(awardTo, h, "the award waits for it, for the real challenger");
+        vm.warp(block.timestamp + CLOCK + 1);
+        refereed.timeout(s); // the trainer stops answering on the void rollup
+        refereed.resolve(s);
+        _eq(refereed.credits(address(0xC1)), CB + TB / 2, "the first verdict's winner takes the award");
+        _eq(refereed.credits(address(0x5E1F)), CB, "the later verdict: its bond only");
+        _eq(refereed.totalBonds(), 0, "no bond left");
+        _solvent();
+    }
+
+    /// The award follows the first verdict even when a later verdict, on an earlier rollup, is resolved first.
+    function test_awardFollowsTheFirstVerdict_notTheFirstResolution() public {
+        uint256 jobId = _job(true);
+        uint256 h = _open(jobId, true, 1, address(0xC1));
+        _eq(uint256(_decide(h, true, 1, 1, 1)), uint256(Refereed.GameStatus.ChallengerWon), "the first verdict");
+        vm.warp(block.timestamp + 10);
+        address alias_ = address(0x5E1F);
+        uint256 a = _open(jobId, true, 0, alias_); // an honest rollup, challenged after the verdict
+        vm.warp(block.timestamp + CLOCK + 1);
+        refereed.timeout(a); // the trainer lets it go
+        refereed.resolve(a); // and resolves it first
+        (, uint64 awardTo) = refereed.jobGames(jobId);
+        _eq(awardTo, a, "for now");
+        refereed.resolve(h);
+        _eq(refereed.credits(address(0xC1)), CB + TB / 2, "the first verdict's winner takes the award");
+        _eq(refereed.credits(alias_), CB, "the alias: its bond only");
+        _eq(refereed.credits(REQUESTER), REWARD + (TB - TB / 2), "the whole reward back (rollup 0 rejected too) + half");
+        _solvent();
         _eq(refereed.credits(alias_), CB, "the alias keeps its bond only");
         _eq(refereed.credits(REQUESTER), REWARD + (TB - TB / 2), "requester: the whole reward back + the other half");
         _eq(refereed.totalBonds(), 0, "no bond left");

@@ -200,10 +200,10 @@ contract RefereedHandler is RefereedFixture {
                 if (refereed.getRollup(rid).openGames != unresolved) _violate("openGames is not the unresolved games");
                 jobUnresolved += unresolved;
             }
-            (uint32 jobOpen, uint64 potWinner) = refereed.jobGames(jobIds[j]);
+            (uint32 jobOpen, uint64 awardTo) = refereed.jobGames(jobIds[j]);
             if (jobOpen != jobUnresolved) _violate("the job's openGames is not its unresolved games");
             // the award waits only while a game of the job is unresolved, and for a game the challenger won
-            if (potWinner != 0 && (jobOpen == 0 || refereed.getGame(potWinner).status != Refereed.GameStatus.ChallengerWon)) {
+            if (awardTo != 0 && (jobOpen == 0 || refereed.getGame(awardTo).status != Refereed.GameStatus.ChallengerWon)) {
                 _violate("an award pending with no game to wait for, or for a game not won by its challenger");
             }
         }

@@ -58,7 +58,7 @@ export type Branch = (typeof Branch)[keyof typeof Branch];
 /** Most tree levels one reveal opens (Refereed.REVEAL_LEVELS). */
 export const REVEAL_LEVELS = 4;
 
-/** What the earliest-opened winning game of a rollup receives of the trainer's bond (Refereed.sol `_resolve`); the
+/** What the earliest-opened winning game of the first verdict's rollup receives of the trainer's bond (Refereed.sol `_resolve`); the
  * rest goes to the requester, so a trainer that challenges itself still loses it (docs/GAME.md §6). */
 export function trainerBondAward(trainerBond: bigint): bigint {
   return trainerBond / 2n;
