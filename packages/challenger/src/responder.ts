@@ -7,7 +7,7 @@
  */
 import { keccak256, parseEventLogs, type Abi, type Address, type Hex, type PublicClient } from "viem";
 import { ContractRevertError, TxTimeoutError, type Logger, type TxResult, type TxSender } from "@refereed/client";
-import { callRequest, encodeCall, type ContractRef } from "@refereed/trainer";
+import { callRequest, encodeCall, timeoutAndResolveCalls, type ContractRef } from "@refereed/trainer";
 import type { ChallengerAction } from "./solver.js";
 import type { ChallengerState } from "./state.js";
 import type { ChallengerMetrics } from "./metrics.js";
@@ -82,9 +82,11 @@ export class ChallengerResponder {
     const req =
       a.kind === "walk"
         ? callRequest(this.refereed, a.calls)
-        : a.kind === "timeout" || a.kind === "resolve"
-          ? { address, abi, functionName: a.kind, args: [a.gameId] }
-          : { address, abi, functionName: "withdraw", args: [] };
+        : a.kind === "timeout"
+          ? callRequest(this.refereed, timeoutAndResolveCalls(a.gameId))
+          : a.kind === "resolve"
+            ? { address, abi, functionName: "resolve", args: [a.gameId] }
+            : { address, abi, functionName: "withdraw", args: [] };
     try {
       const result = await this.tx.write(req as Parameters<TxSender["write"]>[0], { key });
       this.count(a.kind, result);

@@ -30,7 +30,7 @@ import {
 export type ChallengerAction =
   /** consecutive moves from position `posWord` (one call, or a multicall) */
   | { readonly kind: "walk"; readonly gameId: bigint; readonly posWord: bigint; readonly calls: readonly RefereedCall[]; readonly complete: boolean; readonly why: string }
-  /** the trainer ran out of time */
+  /** the trainer ran out of time (sent with `resolve` in one multicall) */
   | { readonly kind: "timeout"; readonly gameId: bigint }
   /** settle a game the challenger won (its bond, the trainer's, the rollup's rejection) */
   | { readonly kind: "resolve"; readonly gameId: bigint }

@@ -8,6 +8,7 @@
 import { keccak256, type Abi, type Address } from "viem";
 import { ContractRevertError, TxTimeoutError, type Logger, type TxResult, type TxSender } from "@refereed/client";
 import { callRequest, encodeCall, type ContractRef } from "./shared/chain.js";
+import { timeoutAndResolveCalls } from "./shared/moves.js";
 import type { TrainerAction } from "./solver.js";
 import type { TrainerState } from "./state.js";
 import type { TrainerMetrics } from "./metrics.js";
@@ -58,7 +59,7 @@ export class TrainerResponder {
       case "move":
         return callRequest(this.refereed, a.calls);
       case "timeout":
-        return { address, abi, functionName: "timeout", args: [a.gameId] };
+        return callRequest(this.refereed, timeoutAndResolveCalls(a.gameId));
       case "resolve":
         return { address, abi, functionName: "resolve", args: [a.gameId] };
       case "finalize":

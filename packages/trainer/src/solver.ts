@@ -28,7 +28,7 @@ import type { RollupData } from "./shared/data.js";
 export type TrainerAction =
   /** one or more consecutive trainer moves at position `posWord` (sent alone, or as a multicall) */
   | { readonly kind: "move"; readonly gameId: bigint; readonly posWord: bigint; readonly calls: readonly RefereedCall[]; readonly why: string }
-  /** the challenger ran out of time */
+  /** the challenger ran out of time (sent with `resolve` in one multicall) */
   | { readonly kind: "timeout"; readonly gameId: bigint }
   /** settle a game the trainer won (its rollup cannot finalize before) */
   | { readonly kind: "resolve"; readonly gameId: bigint }

@@ -4,6 +4,7 @@
  * element, a PARAM element in the rollup's first iteration (start-state link), a dropout element and a journal entry.
  * The trainer answers every move from its trace before its clock runs out and wins every game with the one-step proof
  * (full OneStepVerifier); it is credited the challenger's bonds, withdraws them, and its rollup still finalizes.
+ * A fifth game's challenger stops choosing: the trainer claims the timeout and settles the game in one transaction.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -81,6 +82,9 @@ describe("the trainer daemon defends an honest rollup", () => {
         const ev = parseEventLogs({ abi: loadArtifact("Refereed").abi, logs: r.logs, eventName: "GameOpened" }) as unknown as { args: { gameId: bigint } }[];
         games.push(ev[0]!.args.gameId);
       }
+      // a fifth game whose challenger never chooses
+      const opened = await send({ ...contracts.refereed, functionName: "openGame", args: [rollupId, claim.startState, claim.rollupRoot, claim.endState], value: TERMS.challengerBond });
+      const silent = (parseEventLogs({ abi: loadArtifact("Refereed").abi, logs: opened.logs, eventName: "GameOpened" }) as unknown as { args: { gameId: bigint } }[])[0]!.args.gameId;
       // play: choose toward each target whenever it is the challenger's turn; the trainer daemon does the rest
       const deadline = Date.now() + 90_000;
       const choices = new Map<bigint, number>();
@@ -106,10 +110,23 @@ describe("the trainer daemon defends an honest rollup", () => {
       }
       await until("the trainer withdrew the four challenger bonds", async () => (await chain.withdrawn(trainerAcct.address)) === 4n * TERMS.challengerBond);
       await until("the trainer recorded four won games", () => trainer!.status().gamesWon === 4);
+      // the silent game: the trainer revealed, the challenger never chose; once its clock is out the trainer claims it
+      await until("the trainer revealed in the silent game", async () => sideToMove((await protocol.game(silent)).pos) === Side.Challenger);
+      await chain.advance(Number(TERMS.challengerClock) + 1);
+      await until("the silent game decided for the trainer and settled", async () => {
+        const g = await protocol.game(silent);
+        return g.status === GameStatus.TrainerWon && g.resolved;
+      });
+      const refereed = { address: contracts.refereed.address, abi: loadArtifact("Refereed").abi };
+      const [timedOut] = (await chain.publicClient.getContractEvents({ ...refereed, eventName: "TimedOut", args: { gameId: silent }, fromBlock: 0n })) as unknown as { transactionHash: string }[];
+      const [settled] = (await chain.publicClient.getContractEvents({ ...refereed, eventName: "GameResolved", args: { gameId: silent }, fromBlock: 0n })) as unknown as { transactionHash: string }[];
+      assert.equal(settled!.transactionHash, timedOut!.transactionHash, "the timeout and its resolve in one transaction");
+      await until("the trainer withdrew the fifth bond", async () => (await chain.withdrawn(trainerAcct.address)) === 5n * TERMS.challengerBond);
+      await until("the trainer recorded five won games", () => trainer!.status().gamesWon === 5);
       await chain.advance(Number(TERMS.challengeWindow) + 1);
       await until("job completed", async () => (await chain.read<JobStateTuple>("jobState", [jobId]))[0] === JobStatus.Completed);
-      await until("reward and bond withdrawn too", async () => (await chain.withdrawn(trainerAcct.address)) === 4n * TERMS.challengerBond + REWARD + TERMS.trainerBond);
-      assert.match(await trainer.metrics.bot.text(), /refereed_trainer_games_won_total 4/);
+      await until("reward and bond withdrawn too", async () => (await chain.withdrawn(trainerAcct.address)) === 5n * TERMS.challengerBond + REWARD + TERMS.trainerBond);
+      assert.match(await trainer.metrics.bot.text(), /refereed_trainer_games_won_total 5/);
     } finally {
       await trainer?.stop();
     }

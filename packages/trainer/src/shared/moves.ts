@@ -45,6 +45,9 @@ export type RefereedCall =
 /** `resolve(gameId)`: settles a decided game (ADR 0010); anyone may send it, the winner has the incentive. */
 export const resolveCall = (gameId: bigint): RefereedCall => ({ functionName: "resolve", args: [gameId] });
 
+/** The winner's timeout claim: `timeout` and `resolve` in one multicall, so the game is settled with its verdict. */
+export const timeoutAndResolveCalls = (gameId: bigint): RefereedCall[] => [{ functionName: "timeout", args: [gameId] }, resolveCall(gameId)];
+
 /** Where the game's path is (the game record's path fields; planning updates them as it goes). */
 export interface PathState {
   readonly iteration: number;
