@@ -126,18 +126,7 @@ contract RefereedTest is RefereedFixture {
     /// A trainer that stops submitting while a game is open: the job cannot be abandoned before the game is resolved,
     /// so the winner of a fraud proof is paid its half of the trainer's bond before the bond can go to the requester.
     function test_abandon_waitsForTheJobsGames_thenTheWinnerIsPaidFirst() public {
-        Refereed.JobParams memory p = _params();
-        p.stepsTotal = 3 * uint64(trace.ITERS()); // a third rollup that never comes
-        vm.prank(REQUESTER);
-        uint256 jobId = refereed.createJob{value: REWARD}(p);
-        vm.prank(TRAINER);
-        refereed.acceptJob{value: TB}(jobId);
-        bytes32 state = trace.stateRoot();
-        for (uint256 r; r < 2; ++r) {
-            bytes32 root = trace.rollupRoot(true, r);
-            vm.prank(TRAINER);
-            refereed.submitRollup(jobId, state, root, state, "");
-        }
+        uint256 jobId = _jobSubmitting(true, 2, 3); // a third rollup that never comes
         uint256 gameId = _open(jobId, true, 1, address(0xC1));
         vm.warp(block.timestamp + SUBMIT);
         vm.expectRevert(abi.encodeWithSelector(Refereed.JobGamesOpen.selector, jobId, uint32(1)));
@@ -159,16 +148,7 @@ contract RefereedTest is RefereedFixture {
     /// The same with a game the trainer wins (the challenger stops choosing): once it is resolved the job is
     /// abandoned as usual, and the trainer keeps the challenger's bond it won.
     function test_abandon_afterATrainerWonGameIsResolved() public {
-        Refereed.JobParams memory p = _params();
-        p.stepsTotal = 3 * uint64(trace.ITERS());
-        vm.prank(REQUESTER);
-        uint256 jobId = refereed.createJob{value: REWARD}(p);
-        vm.prank(TRAINER);
-        refereed.acceptJob{value: TB}(jobId);
-        bytes32 state = trace.stateRoot();
-        bytes32 root = trace.rollupRoot(false, 0);
-        vm.prank(TRAINER);
-        refereed.submitRollup(jobId, state, root, state, "");
+        uint256 jobId = _jobSubmitting(false, 1, 3);
         uint256 gameId = _open(jobId, false, 0, address(0xC1));
         _trainerMove(gameId, false); // the rollup's reveal; the challenger never chooses
         vm.warp(block.timestamp + SUBMIT);
@@ -211,18 +191,7 @@ contract RefereedTest is RefereedFixture {
     /// A game opened early on a later, honest rollup (by anyone: a speculator, or the trainer's alias) that the trainer
     /// lets time out after the real challenger's verdict does not take the award: the first verdict's rollup does.
     function test_aLaterVerdictOnAVoidRollup_doesNotTakeTheAward() public {
-        Refereed.JobParams memory p = _params();
-        p.stepsTotal = 3 * uint64(trace.ITERS());
-        vm.prank(REQUESTER);
-        uint256 jobId = refereed.createJob{value: REWARD}(p);
-        vm.prank(TRAINER);
-        refereed.acceptJob{value: TB}(jobId);
-        bytes32 state = trace.stateRoot();
-        for (uint256 r; r < 3; ++r) {
-            bytes32 root = trace.rollupRoot(true, r); // the fraud is in rollup 1
-            vm.prank(TRAINER);
-            refereed.submitRollup(jobId, state, root, state, "");
-        }
+        uint256 jobId = _jobSubmitting(true, 3, 3); // the fraud is in rollup 1
         uint256 s = _open(jobId, true, 2, address(0x5E1F));
         _trainerMove(s, true);
         _challengerMove(s, true, 0, 0, 0); // now the trainer's turn

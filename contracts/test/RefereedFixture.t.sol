@@ -270,9 +270,16 @@ abstract contract RefereedFixture {
         jobId = _jobSubmitting(cheat, 2);
     }
 
-    /// @notice Creates and accepts a job, then submits its first `rollups` rollups.
+    /// @notice Creates and accepts a job of two rollups, then submits its first `rollups` rollups.
     function _jobSubmitting(bool cheat, uint256 rollups) internal returns (uint256 jobId) {
+        jobId = _jobSubmitting(cheat, rollups, trace.STEPS() / trace.ITERS());
+    }
+
+    /// @notice Creates and accepts a job of `total` rollups, then submits its first `rollups` rollups (only rollup 1
+    /// carries the fraud when `cheat`).
+    function _jobSubmitting(bool cheat, uint256 rollups, uint256 total) internal returns (uint256 jobId) {
         Refereed.JobParams memory p = _params(); // (argument calls made before the prank)
+        p.stepsTotal = uint64(total * trace.ITERS());
         vm.prank(REQUESTER);
         jobId = refereed.createJob{value: REWARD}(p);
         vm.prank(TRAINER);

@@ -279,14 +279,26 @@ async function cmdJobCreate(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
-/** `job abandon`: ends a job whose trainer missed its submission deadline (docs/GAME.md §2.1; anyone may call). */
-async function cmdJobAbandon(args: string[], io: Io): Promise<number> {
-  const v = parse(args, { job: { type: "string" }, network: { type: "string" }, rpc: { type: "string" }, keystore: { type: "string" } }, HELP_JOB);
-  if (v.help) return io.out(HELP_JOB), 0;
-  const jobId = BigInt(int(v, "job", HELP_JOB, undefined, 1));
-  const network = str(v, "network", HELP_JOB, "localhost");
+/**
+ * The commands that send one Refereed call on one id (`--<idFlag> <id>`, from 1) with the options
+ * `--network`, `--rpc`, `--keystore`: parses them (null on --help, after printing `help`), connects and loads the
+ * signing account.
+ */
+async function idCommand(args: string[], io: Io, help: string, idFlag: string) {
+  const v = parse(args, { [idFlag]: { type: "string" }, network: { type: "string" }, rpc: { type: "string" }, keystore: { type: "string" } }, help);
+  if (v.help) return io.out(help), null;
+  const id = BigInt(int(v, idFlag, help, undefined, 1));
+  const network = str(v, "network", help, "localhost");
   const conn = await connect(network, v.rpc as string | undefined);
   const account = await resolveAccount(network, v.keystore as string | undefined);
+  return { id, network, conn, account };
+}
+
+/** `job abandon`: ends a job whose trainer missed its submission deadline (docs/GAME.md §2.1; anyone may call). */
+async function cmdJobAbandon(args: string[], io: Io): Promise<number> {
+  const c = await idCommand(args, io, HELP_JOB, "job");
+  if (!c) return 0;
+  const { id: jobId, network, conn, account } = c;
   const { hash, receipt } = await sendRefereed(conn, network, account, `abandoning job ${jobId}`, "abandonJob", [jobId]);
   const credited = (parseEventLogs({ abi: conn.refereed.abi, logs: receipt.logs, eventName: "Credited" }) as unknown as { args: { amount: bigint } }[]).reduce((a, e) => a + e.args.amount, 0n);
   io.out(`job ${jobId} abandoned (tx ${hash}): the requester was credited ${formatEther(credited)} ETH (unearned reward + the trainer's bond), paid to it by Refereed.withdraw()`);
@@ -315,12 +327,9 @@ export async function cmdGame(args: string[], io: Io): Promise<number> {
     return sub === undefined ? 2 : 0;
   }
   if (sub !== "resolve" && sub !== "timeout") throw new UsageError(undefined, `unknown game subcommand '${sub}' (expected resolve or timeout)`, HELP_GAME);
-  const v = parse(rest, { game: { type: "string" }, network: { type: "string" }, rpc: { type: "string" }, keystore: { type: "string" } }, HELP_GAME);
-  if (v.help) return io.out(HELP_GAME), 0;
-  const gameId = BigInt(int(v, "game", HELP_GAME, undefined, 1));
-  const network = str(v, "network", HELP_GAME, "localhost");
-  const conn = await connect(network, v.rpc as string | undefined);
-  const account = await resolveAccount(network, v.keystore as string | undefined);
+  const c = await idCommand(rest, io, HELP_GAME, "game");
+  if (!c) return 0;
+  const { id: gameId, network, conn, account } = c;
   const verb = sub === "resolve" ? "resolving" : "claiming the timeout of";
   const { hash, receipt } = await sendRefereed(conn, network, account, `${verb} game ${gameId}`, sub, [gameId]);
   const logs = parseEventLogs({ abi: conn.refereed.abi, logs: receipt.logs }) as unknown as { eventName: string; args: Record<string, unknown> }[];
