@@ -110,8 +110,9 @@ async function makeTrainer(mode: Mode, train: Dataset, dsRoot: Uint8Array, trace
   const trainer = new Trainer({ job, data: train, seeds, sink, dropoutSource: source });
   return {
     trainer,
+    /** the commit queue and the seeds prefetched ahead: a block's work is done when its block ends */
     async drain() {
-      await sink?.drain();
+      await Promise.all([sink?.drain(), source?.drain()]);
     },
     async close() {
       const m = await sink?.finish();
@@ -172,8 +173,8 @@ async function main() {
     rmSync(join(scratch, "accuracy-trace"), { recursive: true, force: true });
 
     // ── 2. step times, interleaved blocks ──
-    const blocks = quick ? 2 : 16;
-    const blockSteps = quick ? 15 : 20;
+    const blocks = quick ? 2 : 12;
+    const blockSteps = quick ? 15 : 40;
     const modes: Mode[] = ["baseline", "commitNoTrace", "commit", "protocol", "protocolNoble", "protocolNormalPriority", "protocolCopy"];
     const runs = Object.fromEntries(
       await Promise.all(modes.map(async (m) => [m, await makeTrainer(m, train, dsRoot, m === "baseline" || m === "commitNoTrace" ? undefined : join(scratch, `trace-${m}`))] as const)),

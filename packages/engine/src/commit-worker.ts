@@ -1,7 +1,7 @@
 /**
  * Worker thread entry: commits iterations (and writes the trace store) beside the training loop.
  * Protocol (messages from pipeline.ts):
- *   in  {type: "iteration", slot, step, examples, seeds, masks}   node outputs are in workerData.slots[slot]
+ *   in  {type: "iteration", slot, step, examples, seeds, masks, replayable}   node outputs are in workerData.slots[slot]
  *   out {type: "committed", slot, step, nodeRoots, graphRoot, journalRoot, leaf, journal}
  *   in  {type: "finish"}  → out {type: "finished", manifest}
  *   out {type: "error", message, stack}
@@ -12,7 +12,7 @@ import { IterationCommitter } from "./commit.js";
 import { bufferLayout } from "./executor.js";
 import { makeJob, type JobSpec } from "./job.js";
 import type { DropoutSeed } from "./seeds.js";
-import { TraceWriter } from "./trace.js";
+import { storedNodes, TraceWriter } from "./trace.js";
 
 export interface CommitWorkerData {
   readonly spec: JobSpec;
@@ -31,6 +31,8 @@ export interface IterationMessage {
   readonly examples: Uint32Array;
   readonly seeds: DropoutSeed[];
   readonly masks: Uint8Array[];
+  /** store only the source nodes (the trainer's record is replayable and the sink allows it) */
+  readonly replayable: boolean;
 }
 
 const data = workerData as CommitWorkerData;
@@ -40,6 +42,7 @@ const job = makeJob(data.spec, data.nonce);
 const layout = bufferLayout(job.template);
 const views = data.slots.map((sab) => job.template.nodes.map((_, i) => new Float32Array(sab, layout.offsets[i]!, layout.lengths[i]!)));
 const committer = new IterationCommitter(job.template);
+const storage = { replayed: storedNodes(job.template, true), all: storedNodes(job.template, false) };
 const writer = data.traceDir ? new TraceWriter({ dir: data.traceDir, job, rollupSize: data.rollupSize, firstStep: data.firstStep }) : null;
 
 port.on("message", (msg: IterationMessage | { type: "finish" }) => {
@@ -50,7 +53,7 @@ port.on("message", (msg: IterationMessage | { type: "finish" }) => {
     }
     const outputs = views[msg.slot]!;
     const c = committer.commit({ step: msg.step, outputs, seeds: msg.seeds, masks: msg.masks });
-    if (writer) writer.writeIteration(c, outputs, msg.examples);
+    if (writer) writer.writeIteration(c, outputs, msg.examples, msg.replayable ? storage.replayed : storage.all);
     port.postMessage({
       type: "committed",
       slot: msg.slot,

@@ -58,6 +58,8 @@ export interface WorkerCommitSinkOptions {
   readonly zeroCopy?: boolean;
   /** run the worker at background priority (default true; thread-priority.ts) */
   readonly background?: boolean;
+  /** let the trace store only the source nodes of replayable iterations (default true; TRACE_FORMAT.md) */
+  readonly replay?: boolean;
 }
 
 type CommittedMessage = {
@@ -173,6 +175,7 @@ export class WorkerCommitSink implements IterationSink {
       examples: Uint32Array.from(rec.examples),
       seeds: rec.seeds.map((s) => ({ x: s.x, pi: s.pi, y: s.y })),
       masks: rec.masks.map((m) => m.slice()),
+      replayable: rec.replayable && this.opts.replay !== false,
     };
     this.worker.postMessage(msg);
   }
@@ -258,6 +261,12 @@ export class WorkerDropoutSource implements DropoutSource {
     const r = await this.pending.get(step)!.promise;
     this.pending.delete(step);
     return r;
+  }
+
+  /** Waits for every requested step (including the ones prefetched ahead) to be evaluated. */
+  async drain(): Promise<void> {
+    if (this.failure) throw this.failure;
+    await Promise.allSettled([...this.pending.values()].map((d) => d.promise));
   }
 
   async close(): Promise<void> {

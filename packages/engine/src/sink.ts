@@ -4,7 +4,7 @@
  */
 import { IterationCommitter, type IterationCommitment } from "./commit.js";
 import type { Job } from "./job.js";
-import { TraceWriter, type TraceManifest } from "./trace.js";
+import { storedNodes, TraceWriter, type TraceManifest } from "./trace.js";
 import type { IterationRecord, IterationSink } from "./trainer.js";
 
 export interface CommitSinkOptions {
@@ -15,6 +15,8 @@ export interface CommitSinkOptions {
   readonly firstStep?: number;
   /** keep every commitment in memory (default true) */
   readonly keep?: boolean;
+  /** let the trace store only the source nodes of replayable iterations (default true; TRACE_FORMAT.md) */
+  readonly replay?: boolean;
 }
 
 export class CommitSink implements IterationSink {
@@ -32,7 +34,7 @@ export class CommitSink implements IterationSink {
   iteration(rec: IterationRecord): void {
     const outputs = rec.executor.outputs;
     const c = this.committer.commit({ step: rec.step, outputs, seeds: rec.seeds, masks: rec.masks });
-    if (this.writer) this.writer.writeIteration(c, outputs, rec.examples);
+    if (this.writer) this.writer.writeIteration(c, outputs, rec.examples, storedNodes(this.opts.job.template, rec.replayable && this.opts.replay !== false));
     if (this.opts.keep !== false) this.commitments.push(c);
   }
 

@@ -29,14 +29,31 @@ import {
 } from "@refereed/core";
 import { graphRootOf, journalRootOf, rollupRoot, stateRoot, type IterationCommitment } from "./commit.js";
 import { TraceFormatError } from "./errors.js";
+import { Executor } from "./executor.js";
 import { FastHasher } from "./fasthash.js";
-import { numel, templateHash, type GraphTemplate } from "./graph.js";
+import { numel, templateHash, type GraphNode, type GraphTemplate } from "./graph.js";
 import { makeJob, type Job, type JobSpec } from "./job.js";
+import { fastKeepMask } from "./vdo.js";
 
 export const TRACE_MAGIC = "RFDTRACE";
-export const TRACE_VERSION = 1;
-export const MANIFEST_FORMAT = "refereed-trace/1";
+export const TRACE_VERSION = 2;
+export const MANIFEST_FORMAT = "refereed-trace/2";
 const FIXED_HEADER = 128;
+
+/** How an iteration file holds a node's output (TRACE_FORMAT.md): its bytes, or "recompute it from its inputs". */
+export const NodeStorage = { Stored: 0, Replayed: 1 } as const;
+
+/** Nodes without inputs (parameters, the batch): a replay starts from them, so they are always stored. */
+export const isSourceNode = (n: GraphNode): boolean => n.op === "param" || n.op === "data_x" || n.op === "data_y";
+
+/**
+ * Which nodes an iteration file stores: only the source nodes when the iteration is replayable (every other output is
+ * what the engine's kernels compute from them and the journal's masks), every node otherwise (a trainer that changed
+ * an output or a mask: an adversary).
+ */
+export function storedNodes(t: GraphTemplate, replayable: boolean): boolean[] {
+  return t.nodes.map((n) => !replayable || isSourceNode(n));
+}
 
 export interface RollupInfo {
   readonly index: number;
@@ -61,12 +78,12 @@ export interface TraceManifest {
 export const iterationFileName = (step: number): string => `iter-${String(step).padStart(9, "0")}.bin`;
 
 function headerLength(nodes: number, journal: number, batch: number): number {
-  const raw = FIXED_HEADER + 4 * nodes + 32 * nodes + JOURNAL_ENTRY_BYTES * journal + 4 * batch;
+  const raw = FIXED_HEADER + 4 * nodes + nodes + 32 * nodes + JOURNAL_ENTRY_BYTES * journal + 4 * batch;
   return Math.ceil(raw / 16) * 16;
 }
 
 /** Encodes the header region (everything before the header checksum) of an iteration file. */
-function encodeHeader(t: GraphTemplate, tHash: Uint8Array, c: IterationCommitment, examples: Uint32Array): Uint8Array {
+function encodeHeader(t: GraphTemplate, tHash: Uint8Array, c: IterationCommitment, examples: Uint32Array, stored: readonly boolean[]): Uint8Array {
   const N = t.nodes.length;
   const J = c.journal.length;
   const B = examples.length;
@@ -87,6 +104,7 @@ function encodeHeader(t: GraphTemplate, tHash: Uint8Array, c: IterationCommitmen
     dv.setUint32(o, numel(n.shape), false);
     o += 4;
   }
+  for (let i = 0; i < N; i++) buf[o++] = stored[i] ? NodeStorage.Stored : NodeStorage.Replayed;
   for (const r of c.nodeRoots) {
     buf.set(r, o);
     o += 32;
@@ -131,11 +149,17 @@ export class TraceWriter {
     return this.opts.firstStep + this.iterations.length;
   }
 
-  /** Appends iteration `c.step` (must be the next step); `outputs` are the node tensors the roots commit to. */
-  writeIteration(c: IterationCommitment, outputs: readonly Float32Array[], examples: Uint32Array): void {
+  /**
+   * Appends iteration `c.step` (must be the next step); `outputs` are the node tensors the roots commit to. `stored`
+   * (default: every node) says which outputs the file holds; the others are replayed by the reader (`storedNodes`).
+   * Only pass a node as not stored when the engine's kernel computed it from the stored values and the journal's masks.
+   */
+  writeIteration(c: IterationCommitment, outputs: readonly Float32Array[], examples: Uint32Array, stored: readonly boolean[] = storedNodes(this.opts.job.template, false)): void {
     const t = this.opts.job.template;
     if (c.step !== this.nextStep) throw new TraceFormatError(this.opts.dir, `expected step ${this.nextStep}, got ${c.step}`);
-    const header = encodeHeader(t, this.tHash, c, examples);
+    if (stored.length !== t.nodes.length) throw new TraceFormatError(this.opts.dir, `storage flags for ${stored.length} nodes, the template has ${t.nodes.length}`);
+    for (const n of t.nodes) if (!stored[n.id] && isSourceNode(n)) throw new TraceFormatError(this.opts.dir, `node ${n.id} (${n.name}) has no inputs to replay it from: it must be stored`);
+    const header = encodeHeader(t, this.tHash, c, examples, stored);
     const file = iterationFileName(c.step);
     const path = join(this.opts.dir, file);
     const tmp = `${path}.tmp`;
@@ -143,7 +167,9 @@ export class TraceWriter {
     try {
       writeSync(fd, header);
       writeSync(fd, sha256(header));
-      for (const o of outputs) writeSync(fd, new Uint8Array(o.buffer, o.byteOffset, o.byteLength));
+      outputs.forEach((o, i) => {
+        if (stored[i]) writeSync(fd, new Uint8Array(o.buffer, o.byteOffset, o.byteLength));
+      });
     } finally {
       closeSync(fd);
     }
@@ -206,7 +232,12 @@ export interface IterationFile {
   readonly nodeRoots: Uint8Array[];
   readonly journal: JournalEntry[];
   readonly examples: Uint32Array;
-  /** node outputs (views into the file buffer) */
+  /** which node outputs the file holds (the others are replayed: TRACE_FORMAT.md) */
+  readonly stored: readonly boolean[];
+  /**
+   * node outputs: the stored ones as read, the others recomputed by the engine on first access (a replay, about one
+   * training step); `verifyIteration` checks both against the committed tensor roots
+   */
   readonly outputs: Float32Array[];
 }
 
@@ -327,34 +358,75 @@ export class TraceReader {
     const B = dv.getUint32(28, false);
     if (B !== t.batch) fail(`batch of ${B}, the template has ${t.batch}`);
     const H = headerLength(N, J, B);
-    const lengths = t.nodes.map((n) => numel(n.shape));
-    const total = H + 32 + 4 * lengths.reduce((a, b) => a + b, 0);
-    if (bytes.length < total) fail(`truncated: ${bytes.length} bytes, expected ${total}`);
-    if (bytes.length > total) fail(`${bytes.length - total} trailing bytes after the tensor data`);
+    if (bytes.length < H + 32) fail(`truncated: ${bytes.length} bytes, the header alone is ${H + 32}`);
     if (!equalBytes(sha256(bytes.subarray(0, H)), bytes.subarray(H, H + 32))) fail("header checksum mismatch (corrupt header)");
     if (!equalBytes(bytes.subarray(32, 64), this.tHash)) fail("written for another graph template");
+    const lengths = t.nodes.map((n) => numel(n.shape));
     let o = FIXED_HEADER;
     lengths.forEach((len, i) => {
       const v = dv.getUint32(o + 4 * i, false);
       if (v !== len) fail(`node ${i} has ${v} elements, the template says ${len}`);
     });
     o += 4 * N;
+    const stored = t.nodes.map((n, i) => {
+      const mode = bytes[o + i]!;
+      if (mode !== NodeStorage.Stored && mode !== NodeStorage.Replayed) fail(`node ${i} has storage mode ${mode}, expected ${NodeStorage.Stored} (stored) or ${NodeStorage.Replayed} (replayed)`);
+      if (mode === NodeStorage.Replayed && isSourceNode(n)) fail(`node ${i} (${n.name}) is marked replayed but has no inputs to replay it from`);
+      return mode === NodeStorage.Stored;
+    });
+    o += N;
+    const total = H + 32 + 4 * lengths.reduce((a, len, i) => a + (stored[i] ? len : 0), 0);
+    if (bytes.length < total) fail(`truncated: ${bytes.length} bytes, expected ${total}`);
+    if (bytes.length > total) fail(`${bytes.length - total} trailing bytes after the tensor data`);
     const nodeRoots: Uint8Array[] = [];
     for (let i = 0; i < N; i++, o += 32) nodeRoots.push(bytes.slice(o, o + 32));
     const journal: JournalEntry[] = [];
     for (let k = 0; k < J; k++, o += JOURNAL_ENTRY_BYTES) journal.push(decodeJournalEntry(bytes.slice(o, o + JOURNAL_ENTRY_BYTES)));
     const examples = new Uint32Array(B);
     for (let j = 0; j < B; j++, o += 4) examples[j] = dv.getUint32(o, false);
-    // tensor data: copy into an aligned buffer (the file buffer's offset need not be a multiple of 4)
+    // stored tensors: copied into an aligned buffer (the file buffer's offset need not be a multiple of 4)
     const data = new Uint8Array(total - H - 32);
     data.set(bytes.subarray(H + 32));
-    const outputs: Float32Array[] = [];
+    const held: (Float32Array | null)[] = [];
     let d = 0;
-    for (const len of lengths) {
-      outputs.push(new Float32Array(data.buffer, d, len));
-      d += 4 * len;
-    }
-    return { step, graphRoot: bytes.slice(64, 96), journalRoot: bytes.slice(96, 128), nodeRoots, journal, examples, outputs };
+    lengths.forEach((len, i) => {
+      held.push(stored[i] ? new Float32Array(data.buffer, d, len) : null);
+      if (stored[i]) d += 4 * len;
+    });
+    let outputs: Float32Array[] | null = held.every((x) => x !== null) ? (held as Float32Array[]) : null;
+    const replay = () => (outputs ??= this.replay(held, journal));
+    return {
+      step,
+      graphRoot: bytes.slice(64, 96),
+      journalRoot: bytes.slice(96, 128),
+      nodeRoots,
+      journal,
+      examples,
+      stored,
+      get outputs() {
+        return replay();
+      },
+    };
+  }
+
+  /**
+   * Recomputes the outputs an iteration file does not hold: the engine runs the template from the stored parameters
+   * and batch, with each dropout layer's mask drawn from its journal seed (SPEC §5.1), and every stored node's output
+   * taking the place of the computed one. The result is what the trainer computed if, and only if, it matches the
+   * committed roots (verifyIteration checks).
+   */
+  private replay(held: readonly (Float32Array | null)[], journal: readonly JournalEntry[]): Float32Array[] {
+    const t = this.template;
+    const exec = new Executor(t);
+    const source = (op: string) => held[t.nodes.find((n) => n.op === op)!.id]!;
+    const params: Float32Array[] = [];
+    for (const n of t.nodes) if (n.op === "param") params[n.attrs.param!] = held[n.id]!;
+    const masks = t.dropout.map((dl, k) => fastKeepMask(journal[k]!.y, { num: dl.num, den: dl.den }, numel(t.nodes[dl.node]!.shape)));
+    exec.run({ params, x: source("data_x"), y: source("data_y"), masks }, (n, out) => {
+      const h = held[n.id];
+      if (h && !isSourceNode(n)) out.set(h);
+    });
+    return exec.outputs;
   }
 
   /**

@@ -24,6 +24,12 @@ export interface IterationRecord {
   /** per dropout layer (journal ordinal order) */
   readonly seeds: readonly DropoutSeed[];
   readonly masks: readonly Uint8Array[];
+  /**
+   * every output is the engine's kernel applied to the parameters, the batch and masks drawn from the journal's
+   * seeds (no hook changed an output, no mask was overridden): a trace may store the source nodes only and let its
+   * reader replay the rest (trace.ts `storedNodes`)
+   */
+  readonly replayable: boolean;
 }
 
 export interface IterationSink {
@@ -126,7 +132,8 @@ export class Trainer {
     const ctx = { step, seeds, masks };
     this.executor.run({ params: this.state, x: this.x, y: this.y, masks }, hook ? (n, out, o) => hook(n, out, o, ctx) : undefined);
     const loss = this.executor.meanLoss();
-    if (this.opts.sink) await this.opts.sink.iteration({ step, batchId, examples, executor: this.executor, seeds, masks });
+    const replayable = !hook && !this.opts.maskOverride;
+    if (this.opts.sink) await this.opts.sink.iteration({ step, batchId, examples, executor: this.executor, seeds, masks, replayable });
     const next = this.executor.nextState();
     for (let p = 0; p < this.state.length; p++) this.state[p]!.set(next[p]!);
     this.step++;

@@ -9,15 +9,20 @@ import { fromBits, toHex, verifyProof, Kind, encodeJournalEntry, vrfContext, sha
 import {
   CommitSink,
   HashSeedProvider,
+  IterationCommitter,
   TraceFormatError,
   TraceReader,
+  TraceWriter,
   Trainer,
   datasetRoot,
+  isSourceNode,
   iterationFileName,
+  numel,
+  storedNodes,
   verifyElementProof,
   type Dataset,
 } from "../src/index.js";
-import { DEFAULT_MODEL, testJob, testValues } from "./helpers.js";
+import { DEFAULT_MODEL, auditTrace, testJob, testValues } from "./helpers.js";
 
 const MODEL = { ...DEFAULT_MODEL, sizes: [784, 32, 16, 10], batch: 16 };
 
@@ -25,10 +30,10 @@ function synthetic(n: number): Dataset {
   return { n, dim: 784, classes: 10, pixels: testValues(n * 784, 77).map((v) => Math.abs(v)), labels: Float32Array.from({ length: n }, (_, i) => (i * 7) % 10) };
 }
 
-async function run(steps: number, traceDir?: string, rollupSize = 4) {
+async function run(steps: number, traceDir?: string, rollupSize = 4, replay = true) {
   const data = synthetic(128);
   const job = testJob(MODEL, { trainExamples: 128, datasetRoot: datasetRoot(data) });
-  const sink = new CommitSink({ job, traceDir, rollupSize });
+  const sink = new CommitSink({ job, traceDir, rollupSize, replay });
   const tr = new Trainer({ job, data, seeds: new HashSeedProvider(new Uint8Array(32).fill(4)), sink });
   for (let s = 0; s < steps; s++) await tr.runStep();
   return { job, sink, manifest: sink.finish(), tr };
@@ -111,4 +116,107 @@ test("corrupt, truncated and missing trace files give clear errors naming the fi
   writeFileSync(join(dir, "manifest.json"), "{ not json");
   assert.throws(() => TraceReader.open(dir), /manifest\.json: not valid JSON/);
   assert.throws(() => TraceReader.open(join(dir, "nope")), /missing \(not a trace directory\?\)/);
+});
+
+const bytesOf = (t: Float32Array) => Buffer.from(t.buffer, t.byteOffset, t.byteLength);
+
+test("an honest trace stores only the source nodes, and its reader replays every other output bit for bit", async (t) => {
+  const [small, full] = [mkdtempSync(join(tmpdir(), "refereed-trace-")), mkdtempSync(join(tmpdir(), "refereed-trace-"))];
+  t.after(() => [small, full].forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const a = await run(5, small, 4);
+  const b = await run(5, full, 4, false);
+  const [ra, rb] = [TraceReader.open(small), TraceReader.open(full)];
+  ra.verifyAll();
+  rb.verifyAll();
+  const tpl = a.job.template;
+  const sourceBytes = tpl.nodes.filter(isSourceNode).reduce((s, n) => s + 4 * numel(n.shape), 0);
+  const allBytes = tpl.nodes.reduce((s, n) => s + 4 * numel(n.shape), 0);
+  const [sa, sb] = [statSync(join(small, iterationFileName(2))).size, statSync(join(full, iterationFileName(2))).size];
+  // the same header; the bodies differ by exactly the replayed tensors
+  assert.equal(sb - sa, allBytes - sourceBytes);
+  assert.ok(sa < sb / 2, `replayable file ${sa} bytes vs full ${sb}`);
+  for (let step = 0; step < 5; step++) {
+    const [x, y] = [ra.readIteration(step), rb.readIteration(step)];
+    assert.deepEqual(x.stored, storedNodes(tpl, true));
+    assert.deepEqual(y.stored, storedNodes(tpl, false));
+    assert.deepEqual(x.nodeRoots.map(toHex), y.nodeRoots.map(toHex));
+    tpl.nodes.forEach((n) => assert.ok(bytesOf(x.outputs[n.id]!).equals(bytesOf(y.outputs[n.id]!)), `step ${step} node ${n.id} (${n.name})`));
+  }
+  // a replayed node serves the same element proof as a stored one
+  const node = tpl.nodes.find((n) => n.name === "fc1.dw")!.id;
+  assert.deepEqual(ra.proveElement(3, node, 77), rb.proveElement(3, node, 77));
+});
+
+test("an adversary's trace stores every node; a stored node inside the graph feeds the replay of the nodes after it", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "refereed-trace-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const adv = await auditTrace("activation-tamper", join(dir, "adv"));
+  adv.reader.verifyAll();
+  assert.ok(adv.reader.readIteration(2).stored.every(Boolean));
+
+  // a run whose hook changes one relu output at step 1: stored with it, the replay of everything downstream is exact;
+  // marked replayed, the reader recomputes the honest value and the committed root gives it away
+  const data = synthetic(128);
+  const job = testJob(MODEL, { trainExamples: 128, datasetRoot: datasetRoot(data) });
+  const tpl = job.template;
+  const relu = tpl.nodes.find((n) => n.op === "relu")!;
+  const committer = new IterationCommitter(tpl);
+  const withNode = new TraceWriter({ dir: join(dir, "with"), job, rollupSize: 4, firstStep: 0 });
+  const without = new TraceWriter({ dir: join(dir, "without"), job, rollupSize: 4, firstStep: 0 });
+  const tr = new Trainer({
+    job,
+    data,
+    seeds: new HashSeedProvider(new Uint8Array(32).fill(4)),
+    hook: (n, out, _o, ctx) => {
+      if (ctx.step === 1 && n.id === relu.id) out[3] = out[3]! + 0.5;
+    },
+    sink: {
+      iteration(rec) {
+        assert.equal(rec.replayable, false);
+        const c = committer.commit({ step: rec.step, outputs: rec.executor.outputs, seeds: rec.seeds, masks: rec.masks });
+        const sources = storedNodes(tpl, true);
+        withNode.writeIteration(c, rec.executor.outputs, rec.examples, sources.map((s, i) => s || i === relu.id));
+        without.writeIteration(c, rec.executor.outputs, rec.examples, sources);
+      },
+    },
+  });
+  for (let s = 0; s < 3; s++) await tr.runStep();
+  withNode.finish();
+  without.finish();
+  TraceReader.open(join(dir, "with")).verifyAll();
+  const r = TraceReader.open(join(dir, "without"));
+  r.verifyIteration(0);
+  assert.throws(() => r.verifyIteration(1), (e: unknown) => e instanceof TraceFormatError && new RegExp(`node ${relu.id} \\(${relu.name}\\) data does not match its committed tensor root`).test(e.message));
+});
+
+test("a source node cannot be marked replayed: the writer refuses, the reader names the node; unknown storage modes are refused", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "refereed-trace-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const { job, sink } = await run(1, dir, 4);
+  const tpl = job.template;
+  const w = new TraceWriter({ dir: join(dir, "w"), job, rollupSize: 4, firstStep: 0 });
+  const outputs = tpl.nodes.map((n) => new Float32Array(numel(n.shape)));
+  assert.throws(() => w.writeIteration(sink.commitments[0]!, outputs, new Uint32Array(16), tpl.nodes.map(() => false)), /node 0 \(fc1\.w\) has no inputs to replay it from: it must be stored/);
+  assert.throws(() => w.writeIteration(sink.commitments[0]!, outputs, new Uint32Array(16), [true]), /storage flags for 1 nodes/);
+  // rewrite a storage byte and the header checksum, as a careless tool would
+  const f = join(dir, iterationFileName(0));
+  const original = readFileSync(f);
+  const N = tpl.nodes.length;
+  const H = Math.ceil((128 + 4 * N + N + 32 * N + 264 * tpl.dropout.length + 4 * tpl.batch) / 16) * 16;
+  const patched = (node: number, mode: number) => {
+    const b = Buffer.from(original);
+    b[128 + 4 * N + node] = mode;
+    b.set(sha256(b.subarray(0, H)), H);
+    writeFileSync(f, b);
+  };
+  const reader = TraceReader.open(dir);
+  patched(12, 1);
+  assert.throws(() => reader.readIteration(0), /node 12 \(x\) is marked replayed but has no inputs to replay it from/);
+  patched(20, 7);
+  assert.throws(() => reader.readIteration(0), /node 20 has storage mode 7, expected 0 \(stored\) or 1 \(replayed\)/);
+  // marking a replayed node stored without adding its bytes leaves the file short
+  patched(20, 0);
+  assert.throws(() => reader.readIteration(0), /truncated: \d+ bytes, expected \d+/);
+  writeFileSync(f, original);
+  reader.verifyIteration(0);
 });

@@ -81,7 +81,7 @@ interface FileHash {
   readonly sha256: Sha256Hex;
 }
 
-const MANIFEST_FORMAT = "refereed-trace/1";
+const MANIFEST_FORMAT = "refereed-trace/2";
 const HEADS_FILE = "published.json";
 
 async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
