@@ -110,9 +110,17 @@ async function makeTrainer(mode: Mode, train: Dataset, dsRoot: Uint8Array, trace
   const trainer = new Trainer({ job, data: train, seeds, sink, dropoutSource: source });
   return {
     trainer,
-    /** the commit queue and the seeds prefetched ahead: a block's work is done when its block ends */
+    /** the commit queue: the work of the steps a block ran, timed with the block */
     async drain() {
-      await Promise.all([sink?.drain(), source?.drain()]);
+      await sink?.drain();
+    },
+    /**
+     * the seeds prefetched for the next steps (lookahead): evaluated after the block's timer stops, so that they do not
+     * run during another configuration's block, and the next block of this one starts as a continuous run would,
+     * with its seeds ahead
+     */
+    async settle() {
+      await source?.drain();
     },
     async close() {
       const m = await sink?.finish();
@@ -173,8 +181,8 @@ async function main() {
     rmSync(join(scratch, "accuracy-trace"), { recursive: true, force: true });
 
     // ── 2. step times, interleaved blocks ──
-    const blocks = quick ? 2 : 12;
-    const blockSteps = quick ? 15 : 40;
+    const blocks = quick ? 2 : 10;
+    const blockSteps = quick ? 15 : 60;
     const modes: Mode[] = ["baseline", "commitNoTrace", "commit", "protocol", "protocolNoble", "protocolNormalPriority", "protocolCopy"];
     const runs = Object.fromEntries(
       await Promise.all(modes.map(async (m) => [m, await makeTrainer(m, train, dsRoot, m === "baseline" || m === "commitNoTrace" ? undefined : join(scratch, `trace-${m}`))] as const)),
@@ -186,12 +194,20 @@ async function main() {
       const u = process.cpuUsage();
       return (u.user + u.system) / 1000;
     };
+    // CPU time of the training thread alone (Node >= 22.19): what the protocol adds to it, apart from waiting
+    const mainCpu: Record<Mode | "tfjs", number[]> = { baseline: [], commitNoTrace: [], commit: [], protocol: [], protocolNoble: [], protocolNormalPriority: [], protocolCopy: [], tfjs: [] };
+    const threadCpu = (process as unknown as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage;
+    const mainCpuMs = () => {
+      const u = threadCpu ? threadCpu.call(process) : { user: Number.NaN, system: Number.NaN };
+      return (u.user + u.system) / 1000;
+    };
     const tf = await loadTfjs();
     const tfModel = tf ? buildTfjsModel(tf) : null;
     // warm-up
     for (const m of modes) {
       for (let s = 0; s < 5; s++) await runs[m]!.trainer.runStep();
       await runs[m]!.drain();
+      await runs[m]!.settle();
     }
     if (tf && tfModel) for (let s = 0; s < 3; s++) await tfjsStep(tf, tfModel, train, runs.baseline!.trainer.schedule.examples(s));
     bar = progress({ label: "timed blocks", total: blocks * (modes.length + (tf && tfModel ? 1 : 0)) * blockSteps });
@@ -201,10 +217,13 @@ async function main() {
         bar.tick(0, `block ${b + 1}/${blocks}: ${m}`);
         const start = performance.now();
         const c0 = cpuMs();
+        const t0 = mainCpuMs();
         for (let s = 0; s < blockSteps; s++) await r.trainer.runStep();
         await r.drain();
         times[m].push((performance.now() - start) / blockSteps);
         cpu[m].push((cpuMs() - c0) / blockSteps);
+        mainCpu[m].push((mainCpuMs() - t0) / blockSteps);
+        await r.settle();
         bar.tick(blockSteps);
       }
       if (tf && tfModel) {
@@ -229,6 +248,7 @@ async function main() {
     const auditNoVrfMs = (performance.now() - t) / steps2.length;
     if (!audit2.ok) throw new Error(`the honest commit run failed its audit: ${JSON.stringify(audit2.violation)}`);
     const stepMs = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, v.length ? round(median(v), 3) : null])) as Record<Mode | "tfjs", number | null>;
+    const mainCpuMsPerStep = Object.fromEntries(Object.entries(mainCpu).map(([k, v]) => [k, v.length && !Number.isNaN(v[0]) ? round(median(v), 3) : null])) as Record<Mode | "tfjs", number | null>;
     const cpuMsPerStep = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, v.length ? round(median(v), 3) : null])) as Record<Mode | "tfjs", number | null>;
 
     // ── 3. commitment throughput vs raw SHA-256 over the same bytes (one iteration's node outputs) ──
@@ -296,6 +316,7 @@ async function main() {
       vsTfjsBaseline: stepMs.baseline !== null && stepMs.tfjs ? round(stepMs.baseline / stepMs.tfjs) : null,
       stepMs,
       cpuMsPerStep,
+      mainCpuMsPerStep,
       cpuOverheadRatio: cpuMsPerStep.protocol !== null && cpuMsPerStep.baseline ? round(cpuMsPerStep.protocol / cpuMsPerStep.baseline - 1) : null,
       cpuOverheadRatioCommitOnly: cpuMsPerStep.commit !== null && cpuMsPerStep.baseline ? round(cpuMsPerStep.commit / cpuMsPerStep.baseline - 1) : null,
       loadAverage: loadavg().map((x) => round(x, 2)),
@@ -321,7 +342,7 @@ async function main() {
     mkdirSync(dirname(outFile), { recursive: true });
     writeFileSync(outFile, JSON.stringify(result, null, 2) + "\n");
     log(`wrote ${outFile}`);
-    log(JSON.stringify({ testAccuracy: result.testAccuracy, overheadRatio: result.overheadRatio, overheadRatioCommitOnly: result.overheadRatioCommitOnly, cpuOverheadRatio: result.cpuOverheadRatio, commitVsSha256: result.commitVsSha256, commitVsSha256FullIteration: result.commitVsSha256FullIteration, auditVsTrain: result.auditVsTrain, vsTfjs: result.vsTfjs, stepMs, cpuMsPerStep, loadAverage: result.loadAverage }));
+    log(JSON.stringify({ testAccuracy: result.testAccuracy, overheadRatio: result.overheadRatio, overheadRatioCommitOnly: result.overheadRatioCommitOnly, cpuOverheadRatio: result.cpuOverheadRatio, commitVsSha256: result.commitVsSha256, commitVsSha256FullIteration: result.commitVsSha256FullIteration, auditVsTrain: result.auditVsTrain, vsTfjs: result.vsTfjs, stepMs, cpuMsPerStep, mainCpuMsPerStep, traceBytesPerIteration: result.trace.bytesPerIteration, loadAverage: result.loadAverage }));
   } finally {
     bar?.stop();
     rmSync(scratch, { recursive: true, force: true });
