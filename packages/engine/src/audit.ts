@@ -541,7 +541,11 @@ export function audit(src: AuditSource, opts: AuditOptions): AuditResult {
     const it = src.iteration(step);
     if (step !== prevStep + 1) {
       if (step === 0) prevUpdates = initState(t, fromHex(job.spec.initSeed, 32));
-      else if (step > src.firstStep) prevUpdates = t.updateOf.map((u) => src.iteration(step - 1).outputs[u]!);
+      else if (step > src.firstStep) {
+        // read once: an iteration's outputs may be replayed on each read (trace format 2)
+        const prev = src.iteration(step - 1).outputs;
+        prevUpdates = t.updateOf.map((u) => prev[u]!);
+      }
       else prevUpdates = null; // the first step of a trace that starts later links to the previous rollup on chain
     }
     const ctx: Ctx = {
