@@ -36,8 +36,11 @@ import { makeJob, type Job, type JobSpec } from "./job.js";
 import { fastKeepMask } from "./vdo.js";
 
 export const TRACE_MAGIC = "RFDTRACE";
+/** The version TraceWriter writes; TraceReader also reads version 1 (every node stored, no storage bytes). */
 export const TRACE_VERSION = 2;
 export const MANIFEST_FORMAT = "refereed-trace/2";
+/** Manifest formats TraceReader accepts, by iteration file version. */
+export const READABLE_MANIFEST_FORMATS: Readonly<Record<string, number>> = { "refereed-trace/1": 1, "refereed-trace/2": 2 };
 const FIXED_HEADER = 128;
 
 /** How an iteration file holds a node's output (TRACE_FORMAT.md): its bytes, or "recompute it from its inputs". */
@@ -65,7 +68,8 @@ export interface RollupInfo {
 }
 
 export interface TraceManifest {
-  readonly format: typeof MANIFEST_FORMAT;
+  /** `refereed-trace/2` when written; a reader also accepts `refereed-trace/1` */
+  readonly format: string;
   readonly spec: JobSpec;
   readonly nonce: Hex;
   readonly modelId: Hex;
@@ -77,8 +81,8 @@ export interface TraceManifest {
 
 export const iterationFileName = (step: number): string => `iter-${String(step).padStart(9, "0")}.bin`;
 
-function headerLength(nodes: number, journal: number, batch: number): number {
-  const raw = FIXED_HEADER + 4 * nodes + nodes + 32 * nodes + JOURNAL_ENTRY_BYTES * journal + 4 * batch;
+function headerLength(nodes: number, journal: number, batch: number, version = TRACE_VERSION): number {
+  const raw = FIXED_HEADER + 4 * nodes + (version >= 2 ? nodes : 0) + 32 * nodes + JOURNAL_ENTRY_BYTES * journal + 4 * batch;
   return Math.ceil(raw / 16) * 16;
 }
 
@@ -291,6 +295,10 @@ export class TraceReader {
   readonly manifest: TraceManifest;
   private readonly tHash: Uint8Array;
   private readonly hasher = new FastHasher();
+  /** iteration file version of this trace (from the manifest's format) */
+  readonly version: number;
+  /** each parsed file's stored tensors (null where replayed), for the checks and openings that need no replay */
+  private readonly held = new WeakMap<IterationFile, readonly (Float32Array | null)[]>();
 
   private constructor(
     readonly dir: string,
@@ -298,7 +306,9 @@ export class TraceReader {
   ) {
     const file = join(dir, "manifest.json");
     this.manifest = manifest;
-    if (manifest.format !== MANIFEST_FORMAT) throw new TraceFormatError(file, `format is ${String(manifest.format)}, expected ${MANIFEST_FORMAT}`);
+    const version = READABLE_MANIFEST_FORMATS[String(manifest.format)];
+    if (version === undefined) throw new TraceFormatError(file, `format is ${String(manifest.format)}, expected one of ${Object.keys(READABLE_MANIFEST_FORMATS).join(", ")}`);
+    this.version = version;
     const nonce = hexField(manifest as unknown as Record<string, unknown>, "nonce", file);
     try {
       this.job = makeJob(manifest.spec, nonce);
@@ -347,7 +357,7 @@ export class TraceReader {
     for (let i = 0; i < 8; i++) if (bytes[i] !== TRACE_MAGIC.charCodeAt(i)) fail(`bad magic (not a refereed iteration file)`);
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
     const version = dv.getUint32(8, false);
-    if (version !== TRACE_VERSION) fail(`version ${version}, expected ${TRACE_VERSION}`);
+    if (version !== this.version) fail(`version ${version}, expected ${this.version} (the manifest's format ${m.format})`);
     const t = this.template;
     const N = dv.getUint32(12, false);
     if (N !== t.nodes.length) fail(`${N} nodes, the template has ${t.nodes.length}`);
@@ -357,7 +367,7 @@ export class TraceReader {
     if (J !== t.dropout.length) fail(`${J} journal entries, the template has ${t.dropout.length} dropout layers`);
     const B = dv.getUint32(28, false);
     if (B !== t.batch) fail(`batch of ${B}, the template has ${t.batch}`);
-    const H = headerLength(N, J, B);
+    const H = headerLength(N, J, B, version);
     if (bytes.length < H + 32) fail(`truncated: ${bytes.length} bytes, the header alone is ${H + 32}`);
     if (!equalBytes(sha256(bytes.subarray(0, H)), bytes.subarray(H, H + 32))) fail("header checksum mismatch (corrupt header)");
     if (!equalBytes(bytes.subarray(32, 64), this.tHash)) fail("written for another graph template");
@@ -369,12 +379,13 @@ export class TraceReader {
     });
     o += 4 * N;
     const stored = t.nodes.map((n, i) => {
+      if (version < 2) return true;
       const mode = bytes[o + i]!;
       if (mode !== NodeStorage.Stored && mode !== NodeStorage.Replayed) fail(`node ${i} has storage mode ${mode}, expected ${NodeStorage.Stored} (stored) or ${NodeStorage.Replayed} (replayed)`);
       if (mode === NodeStorage.Replayed && isSourceNode(n)) fail(`node ${i} (${n.name}) is marked replayed but has no inputs to replay it from`);
       return mode === NodeStorage.Stored;
     });
-    o += N;
+    if (version >= 2) o += N;
     const total = H + 32 + 4 * lengths.reduce((a, len, i) => a + (stored[i] ? len : 0), 0);
     if (bytes.length < total) fail(`truncated: ${bytes.length} bytes, expected ${total}`);
     if (bytes.length > total) fail(`${bytes.length - total} trailing bytes after the tensor data`);
@@ -394,8 +405,8 @@ export class TraceReader {
       if (stored[i]) d += 4 * len;
     });
     let outputs: Float32Array[] | null = held.every((x) => x !== null) ? (held as Float32Array[]) : null;
-    const replay = () => (outputs ??= this.replay(held, journal));
-    return {
+    const replay = () => (outputs ??= this.replay(path, held, journal, nodeRoots));
+    const file: IterationFile = {
       step,
       graphRoot: bytes.slice(64, 96),
       journalRoot: bytes.slice(96, 128),
@@ -407,15 +418,23 @@ export class TraceReader {
         return replay();
       },
     };
+    this.held.set(file, held);
+    return file;
+  }
+
+  /** Node `node`'s output: the stored bytes when the file holds them (no replay), else the replayed (checked) ones. */
+  private outputOf(it: IterationFile, node: number): Float32Array {
+    return this.held.get(it)?.[node] ?? it.outputs[node]!;
   }
 
   /**
    * Recomputes the outputs an iteration file does not hold: the engine runs the template from the stored parameters
    * and batch, with each dropout layer's mask drawn from its journal seed (SPEC §5.1), and every stored node's output
-   * taking the place of the computed one. The result is what the trainer computed if, and only if, it matches the
-   * committed roots (verifyIteration checks).
+   * taking the place of the computed one. Every replayed output is checked against its committed tensor root here, so
+   * no caller ever sees a replayed value the trainer did not commit to (stored bytes are checked by verifyIteration
+   * and the proofs, as in format 1).
    */
-  private replay(held: readonly (Float32Array | null)[], journal: readonly JournalEntry[]): Float32Array[] {
+  private replay(path: string, held: readonly (Float32Array | null)[], journal: readonly JournalEntry[], nodeRoots: readonly Uint8Array[]): Float32Array[] {
     const t = this.template;
     const exec = new Executor(t);
     const source = (op: string) => held[t.nodes.find((n) => n.op === op)!.id]!;
@@ -426,6 +445,14 @@ export class TraceReader {
       const h = held[n.id];
       if (h && !isSourceNode(n)) out.set(h);
     });
+    for (const n of t.nodes) {
+      if (held[n.id] === null && !equalBytes(this.hasher.tensorRoot(exec.outputs[n.id]!), nodeRoots[n.id]!)) {
+        throw new TraceFormatError(
+          path,
+          `node ${n.id} (${n.name}) data does not match its committed tensor root (replayed: the stored inputs, the journal or the engine differ from the trainer's)`,
+        );
+      }
+    }
     return exec.outputs;
   }
 
@@ -437,15 +464,20 @@ export class TraceReader {
     const it = this.readIteration(step);
     const path = join(this.dir, iterationFileName(step));
     const t = this.template;
-    for (const n of t.nodes) {
-      if (!equalBytes(this.hasher.tensorRoot(it.outputs[n.id]!), it.nodeRoots[n.id]!)) {
-        throw new TraceFormatError(path, `node ${n.id} (${n.name}) data does not match its committed tensor root (corrupt tensor data)`);
-      }
-    }
+    // the header's links first: a replay draws its masks from the journal
     if (!equalBytes(graphRootOf(this.hasher, it.nodeRoots), it.graphRoot)) throw new TraceFormatError(path, "graph root does not match the node roots");
     if (!equalBytes(journalRootOf(this.hasher, it.journal), it.journalRoot)) throw new TraceFormatError(path, "journal root does not match the journal entries");
     const leaf = toHex(encodeIterationLeaf({ step: BigInt(step), graphRoot: it.graphRoot, journalRoot: it.journalRoot }));
     if (leaf !== this.manifest.iterations[step - this.manifest.firstStep]!.leaf) throw new TraceFormatError(path, "iteration leaf differs from the manifest");
+    // then the stored bytes, then the replay (which checks the replayed outputs itself)
+    const held = this.held.get(it)!;
+    for (const n of t.nodes) {
+      const h = held[n.id];
+      if (h && !equalBytes(this.hasher.tensorRoot(h), it.nodeRoots[n.id]!)) {
+        throw new TraceFormatError(path, `node ${n.id} (${n.name}) data does not match its committed tensor root (corrupt tensor data)`);
+      }
+    }
+    void it.outputs;
     return it;
   }
 
@@ -495,7 +527,7 @@ export class TraceReader {
     const it = this.readIteration(step);
     const t = this.template;
     if (!Number.isInteger(node) || node < 0 || node >= t.nodes.length) throw new TraceFormatError(this.dir, `node ${node} outside [0, ${t.nodes.length})`);
-    const tensor = it.outputs[node]!;
+    const tensor = this.outputOf(it, node);
     const tree = tensorTree(tensor);
     if (!equalBytes(tree.root, it.nodeRoots[node]!)) throw new TraceFormatError(join(this.dir, iterationFileName(step)), `node ${node} data does not match its committed tensor root`);
     const graph = new MerkleTree(Kind.Graph, it.nodeRoots.length, packLeafHashes(it.nodeRoots));
@@ -522,8 +554,8 @@ export class TraceReader {
   /** A contiguous element range [start, end) of a node's output with its chunk multiproof (SPEC §2.3). */
   openRange(step: number, node: number, start: number, end: number): RangeOpening & { tensorRoot: Uint8Array; tensorLen: number } {
     const it = this.readIteration(step);
-    const tensor = it.outputs[node];
-    if (!tensor) throw new TraceFormatError(this.dir, `node ${node} outside [0, ${it.outputs.length})`);
+    if (!Number.isInteger(node) || node < 0 || node >= it.nodeRoots.length) throw new TraceFormatError(this.dir, `node ${node} outside [0, ${it.nodeRoots.length})`);
+    const tensor = this.outputOf(it, node);
     return { ...openRange(tensor, tensorTree(tensor), start, end), tensorRoot: it.nodeRoots[node]!, tensorLen: tensor.length };
   }
 

@@ -42,7 +42,12 @@ export interface IterationSink {
   buffer?(): ArrayBuffer | SharedArrayBuffer | Promise<ArrayBuffer | SharedArrayBuffer>;
 }
 
-/** Supplies each step's dropout seeds and keep masks (e.g. from a worker that runs the VRF ahead). */
+/**
+ * Supplies each step's dropout seeds and keep masks (e.g. from a worker that runs the VRF ahead). Each mask must be the
+ * PRG's mask of its seed (`fastKeepMask(seed.y, rate, n)`, SPEC §5.1): the trainer reports such iterations replayable,
+ * and a trace reader redraws the masks from the journal (a source that does otherwise makes traces that fail their
+ * root checks).
+ */
 export interface DropoutSource {
   get(step: number, batchId: number): Promise<{ seeds: DropoutSeed[]; masks: Uint8Array[] }>;
 }

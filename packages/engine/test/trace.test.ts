@@ -11,6 +11,7 @@ import {
   HashSeedProvider,
   IterationCommitter,
   TraceFormatError,
+  READABLE_MANIFEST_FORMATS,
   TraceReader,
   TraceWriter,
   Trainer,
@@ -186,7 +187,14 @@ test("an adversary's trace stores every node; a stored node inside the graph fee
   TraceReader.open(join(dir, "with")).verifyAll();
   const r = TraceReader.open(join(dir, "without"));
   r.verifyIteration(0);
-  assert.throws(() => r.verifyIteration(1), (e: unknown) => e instanceof TraceFormatError && new RegExp(`node ${relu.id} \\(${relu.name}\\) data does not match its committed tensor root`).test(e.message));
+  const mismatch = (e: unknown) => e instanceof TraceFormatError && new RegExp(`node ${relu.id} \\(${relu.name}\\) data does not match its committed tensor root \\(replayed`).test(e.message);
+  assert.throws(() => r.verifyIteration(1), mismatch);
+  // no reader sees an unchecked replayed value: reading the outputs checks them, proofs too
+  assert.throws(() => r.readIteration(1).outputs, mismatch);
+  assert.throws(() => r.proveElement(1, relu.id + 1, 0), mismatch);
+  // a stored node is served without a replay
+  const w0 = tpl.nodes.find((n) => n.op === "param")!.id;
+  assert.equal(r.proveElement(1, w0, 5).node, w0);
 });
 
 test("a source node cannot be marked replayed: the writer refuses, the reader names the node; unknown storage modes are refused", async (t) => {
@@ -219,4 +227,61 @@ test("a source node cannot be marked replayed: the writer refuses, the reader na
   assert.throws(() => reader.readIteration(0), /truncated: \d+ bytes, expected \d+/);
   writeFileSync(f, original);
   reader.verifyIteration(0);
+});
+
+test("a format-1 trace (every node stored, no storage bytes) is still read and verified; a file of the other version is refused", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "refereed-trace-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const { job, manifest } = await run(3, dir, 4, false);
+  const tpl = job.template;
+  const reference = TraceReader.open(dir);
+  const expected = [0, 1, 2].map((s) => reference.readIteration(s).outputs.map((o) => Buffer.from(bytesOf(o))));
+  // rewrite as format 1: drop the N storage bytes after the element counts, re-pad the header, version 1, new checksum
+  const N = tpl.nodes.length;
+  const pad = (x: number) => Math.ceil(x / 16) * 16;
+  const raw = 128 + 4 * N + 32 * N + 264 * tpl.dropout.length + 4 * tpl.batch;
+  const v2Header = pad(raw + N);
+  for (let s = 0; s < 3; s++) {
+    const f = join(dir, iterationFileName(s));
+    const b = readFileSync(f);
+    const header = Buffer.alloc(pad(raw));
+    b.copy(header, 0, 0, 128 + 4 * N);
+    b.copy(header, 128 + 4 * N, 128 + 5 * N, raw + N);
+    header.writeUInt32BE(1, 8);
+    writeFileSync(f, Buffer.concat([header, sha256(header), b.subarray(v2Header + 32)]));
+  }
+  const m = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
+  writeFileSync(join(dir, "manifest.json"), JSON.stringify({ ...m, format: "refereed-trace/1" }));
+  const v1 = TraceReader.open(dir);
+  assert.equal(v1.version, 1);
+  v1.verifyAll();
+  for (let s = 0; s < 3; s++) {
+    const it = v1.readIteration(s);
+    assert.ok(it.stored.every(Boolean));
+    it.outputs.forEach((o, i) => assert.ok(bytesOf(o).equals(expected[s]![i]!), `step ${s} node ${i}`));
+  }
+  assert.deepEqual(Object.keys(READABLE_MANIFEST_FORMATS), ["refereed-trace/1", "refereed-trace/2"]);
+  // a format-2 manifest over format-1 files names the mismatch
+  writeFileSync(join(dir, "manifest.json"), JSON.stringify({ ...m, format: manifest!.format }));
+  assert.throws(() => TraceReader.open(dir).readIteration(0), /version 1, expected 2 \(the manifest's format refereed-trace\/2\)/);
+  writeFileSync(join(dir, "manifest.json"), JSON.stringify({ ...m, format: "refereed-trace/9" }));
+  assert.throws(() => TraceReader.open(dir), /format is refereed-trace\/9, expected one of refereed-trace\/1, refereed-trace\/2/);
+});
+
+test("a changed journal seed is reported as a journal mismatch, before any replay draws masks from it", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "refereed-trace-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const { job } = await run(1, dir, 4);
+  const tpl = job.template;
+  const N = tpl.nodes.length;
+  const H = Math.ceil((128 + 4 * N + N + 32 * N + 264 * tpl.dropout.length + 4 * tpl.batch) / 16) * 16;
+  const f = join(dir, iterationFileName(0));
+  const b = readFileSync(f);
+  // journal entry 0 starts after the node roots; y is at +4 (layerId) +32 (x) +128 (pi, G1_BYTES)
+  const y = 128 + 5 * N + 32 * N + 4 + 32 + 128;
+  assert.ok(Buffer.from(b.subarray(y, y + 32)).equals(Buffer.from(TraceReader.open(dir).readIteration(0).journal[0]!.y)));
+  b[y] = b[y]! ^ 1;
+  b.set(sha256(b.subarray(0, H)), H);
+  writeFileSync(f, b);
+  assert.throws(() => TraceReader.open(dir).verifyIteration(0), /journal root does not match the journal entries/);
 });

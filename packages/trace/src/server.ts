@@ -81,7 +81,8 @@ interface FileHash {
   readonly sha256: Sha256Hex;
 }
 
-const MANIFEST_FORMAT = "refereed-trace/2";
+/** The trace formats the engine's TraceReader reads (its READABLE_MANIFEST_FORMATS; a test keeps the two equal). */
+export const MANIFEST_FORMATS: readonly string[] = ["refereed-trace/1", "refereed-trace/2"];
 const HEADS_FILE = "published.json";
 
 async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
@@ -100,7 +101,7 @@ function manifestIterations(bytes: Uint8Array, path: string): { step: number; fi
   }
   const o = m as Record<string, unknown> | null;
   if (o === null || typeof o !== "object") throw new TracePublishError(path, "not a JSON object");
-  if (o.format !== MANIFEST_FORMAT) throw new TracePublishError(path, `format is ${JSON.stringify(o.format)}, expected ${MANIFEST_FORMAT}`);
+  if (!MANIFEST_FORMATS.includes(String(o.format))) throw new TracePublishError(path, `format is ${JSON.stringify(o.format)}, expected one of ${MANIFEST_FORMATS.join(", ")}`);
   if (!Array.isArray(o.iterations)) throw new TracePublishError(path, "iterations is not an array");
   return o.iterations.map((v: unknown, i: number) => {
     const it = v as Record<string, unknown> | null;
