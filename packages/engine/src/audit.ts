@@ -52,6 +52,11 @@ export interface AuditSource {
   readonly count: number;
   /** node outputs, journal and batch ids of `step`, already checked against their roots */
   iteration(step: number): { outputs: Float32Array[]; journal: JournalEntry[] };
+  /**
+   * optional: the node roots of `step`, checked as far as `iteration` checks its outputs, without reading the tensors.
+   * A step audited without its predecessor then takes the parameter links from the roots when they agree (below).
+   */
+  roots?(step: number): readonly Uint8Array[];
 }
 
 /** A TraceReader as an audit source (each iteration is verified against its roots when read). */
@@ -62,6 +67,7 @@ export function traceSource(reader: TraceReader, opts: { verifyRoots?: boolean }
     firstStep: reader.manifest.firstStep,
     count: reader.manifest.iterations.length,
     iteration: (step) => (verify ? reader.verifyIteration(step) : reader.readIteration(step)),
+    roots: (step) => (verify ? reader.iterationRoots(step) : reader.readIteration(step).nodeRoots),
   };
 }
 
@@ -542,9 +548,18 @@ export function audit(src: AuditSource, opts: AuditOptions): AuditResult {
     if (step !== prevStep + 1) {
       if (step === 0) prevUpdates = initState(t, fromHex(job.spec.initSeed, 32));
       else if (step > src.firstStep) {
-        // read once: an iteration's outputs may be replayed on each read (trace format 2)
-        const prev = src.iteration(step - 1).outputs;
-        prevUpdates = t.updateOf.map((u) => prev[u]!);
+        // Each read of an honest format-2 iteration replays it. When the previous iteration's update roots equal this
+        // one's parameter roots, the committed tensors are equal (and this iteration's are checked against their
+        // roots), so the link holds element by element and the predecessor's outputs need not be read. Otherwise they
+        // are read, once, and the link check below names the first element that differs.
+        const before = src.roots?.(step - 1);
+        const now = src.roots?.(step);
+        if (before && now && t.updateOf.every((u, k) => equalBytes(before[u]!, now[t.params[k]!.id]!))) {
+          prevUpdates = t.params.map((p) => it.outputs[p.id]!);
+        } else {
+          const prev = src.iteration(step - 1).outputs;
+          prevUpdates = t.updateOf.map((u) => prev[u]!);
+        }
       }
       else prevUpdates = null; // the first step of a trace that starts later links to the previous rollup on chain
     }

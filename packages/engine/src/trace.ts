@@ -465,10 +465,7 @@ export class TraceReader {
     const path = join(this.dir, iterationFileName(step));
     const t = this.template;
     // the header's links first: a replay draws its masks from the journal
-    if (!equalBytes(graphRootOf(this.hasher, it.nodeRoots), it.graphRoot)) throw new TraceFormatError(path, "graph root does not match the node roots");
-    if (!equalBytes(journalRootOf(this.hasher, it.journal), it.journalRoot)) throw new TraceFormatError(path, "journal root does not match the journal entries");
-    const leaf = toHex(encodeIterationLeaf({ step: BigInt(step), graphRoot: it.graphRoot, journalRoot: it.journalRoot }));
-    if (leaf !== this.manifest.iterations[step - this.manifest.firstStep]!.leaf) throw new TraceFormatError(path, "iteration leaf differs from the manifest");
+    this.checkHeader(it, path);
     // then the stored bytes, then the replay (which checks the replayed outputs itself)
     const held = this.held.get(it)!;
     for (const n of t.nodes) {
@@ -479,6 +476,24 @@ export class TraceReader {
     }
     void it.outputs;
     return it;
+  }
+
+  /** The graph root, journal root and iteration leaf of a parsed file against each other and the manifest. */
+  private checkHeader(it: IterationFile, path: string): void {
+    if (!equalBytes(graphRootOf(this.hasher, it.nodeRoots), it.graphRoot)) throw new TraceFormatError(path, "graph root does not match the node roots");
+    if (!equalBytes(journalRootOf(this.hasher, it.journal), it.journalRoot)) throw new TraceFormatError(path, "journal root does not match the journal entries");
+    const leaf = toHex(encodeIterationLeaf({ step: BigInt(it.step), graphRoot: it.graphRoot, journalRoot: it.journalRoot }));
+    if (leaf !== this.manifest.iterations[it.step - this.manifest.firstStep]!.leaf) throw new TraceFormatError(path, "iteration leaf differs from the manifest");
+  }
+
+  /**
+   * The node roots of iteration `step`, checked against its graph root and the manifest's iteration leaf: the header
+   * alone, no tensor read or replayed.
+   */
+  iterationRoots(step: number): Uint8Array[] {
+    const it = this.readIteration(step);
+    this.checkHeader(it, join(this.dir, iterationFileName(step)));
+    return it.nodeRoots;
   }
 
   /** Verifies every iteration, every rollup root and state root, and the state links between iterations. */

@@ -12,7 +12,10 @@ import {
   ADVERSARIES,
   BlsSeedProvider,
   CommitSink,
+  HashSeedProvider,
+  IterationCommitter,
   TraceReader,
+  TraceWriter,
   Trainer,
   audit,
   datasetRoot,
@@ -130,4 +133,39 @@ test("batch VRF verification: valid batches pass, and a single bad proof among m
   const garbage = claims.map((c, i) => (i === 2 ? { x: c.x, pi: new Uint8Array(128).fill(1) } : c));
   const g = vrfVerifyBatch(key.pk, garbage);
   assert.ok(!g.valid && g.index === 2);
+});
+
+test("an audit of steps without their predecessors takes the parameter links from the roots when they agree, and reads the predecessor when they do not", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "refereed-link-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // honest format-2 trace: steps 1 and 3 audited alone read neither 0 nor 2
+  const { reader } = await traceWith("honest", join(dir, "honest"));
+  const src = traceSource(reader);
+  const read: number[] = [];
+  const counting = { ...src, iteration: (s: number) => (read.push(s), src.iteration(s)) };
+  assert.ok(audit(counting, { data, steps: [1, 3], datasetChecked: true }).ok);
+  assert.deepEqual(read, [1, 3]);
+  // a trainer whose parameters at step 3 are not the update of step 2: the roots differ, the predecessor is read and
+  // the link violation names the element
+  // (committed without reusing parameter roots: the engine's committer takes them from the previous update)
+  const job = reader.job;
+  const committer = new IterationCommitter(job.template, { reuseParamRoots: false });
+  const writer = new TraceWriter({ dir: join(dir, "link"), job, rollupSize: 8, firstStep: 0 });
+  const tr = new Trainer({
+    job,
+    data,
+    seeds: new HashSeedProvider(new Uint8Array(32).fill(4)),
+    sink: { iteration: (rec) => writer.writeIteration(committer.commit({ step: rec.step, outputs: rec.executor.outputs, seeds: rec.seeds, masks: rec.masks }), rec.executor.outputs, rec.examples) },
+    hook: (n, out, _o, ctx) => {
+      if (ctx.step === 3 && n.id === 0) out[7] = out[7]! + 0.25;
+    },
+  });
+  for (let s = 0; s < STEPS; s++) await tr.runStep();
+  writer.finish();
+  const linkSrc = traceSource(TraceReader.open(join(dir, "link")));
+  const linkRead: number[] = [];
+  const r = audit({ ...linkSrc, iteration: (s: number) => (linkRead.push(s), linkSrc.iteration(s)) }, { data, steps: [3], datasetChecked: true });
+  assert.equal(r.ok, false);
+  assert.deepEqual({ step: r.violation!.step, node: r.violation!.node, element: r.violation!.element, reason: r.violation!.reason }, { step: 3, node: 0, element: 7, reason: "link" });
+  assert.deepEqual(linkRead, [3, 2]);
 });
