@@ -12,6 +12,7 @@
  *   or the timeout) → `resolve`. Nothing else once decided.
  */
 import {
+  DEFAULT_MAX_CALLS,
   GameStatus,
   Side,
   awaitsResolve,
@@ -70,7 +71,7 @@ export function challengerGameActions(i: ChallengerGameInput): ChallengerAction[
   if (plan.calls.length === 0) return [];
   const complete = plan.stoppedBy === "decided";
   // settle in the same transaction when the call limit leaves room; otherwise `resolve` follows on its own
-  const settle = complete && plan.calls.length < (i.maxCalls ?? 64);
+  const settle = complete && plan.calls.length < (i.maxCalls ?? DEFAULT_MAX_CALLS);
   return [
     {
       kind: "walk",

@@ -247,6 +247,9 @@ export interface WalkPlan {
   readonly stoppedBy: "decided" | "other-side" | "no-data" | "limit";
 }
 
+/** Most calls `planWalk` puts in one transaction unless told otherwise. */
+export const DEFAULT_MAX_CALLS = 64;
+
 /**
  * Consecutive moves from `pos`: as the trainer, its own moves until it is the challenger's turn; as the challenger
  * (with a target), the trainer's reveals too (anyone may make them) and its choices, down to the step.
@@ -260,7 +263,7 @@ export function planWalk(opts: {
   readonly target?: Target;
   readonly maxCalls?: number;
 }): WalkPlan {
-  const max = opts.maxCalls ?? 64;
+  const max = opts.maxCalls ?? DEFAULT_MAX_CALLS;
   const calls: RefereedCall[] = [];
   let pos: Position | "decided" = opts.pos;
   let path = opts.path;
