@@ -50,8 +50,8 @@ export interface AuditSource {
   readonly job: Job;
   readonly firstStep: number;
   readonly count: number;
-  /** node outputs, journal and batch ids of `step`, already checked against their roots */
-  iteration(step: number): { outputs: Float32Array[]; journal: JournalEntry[] };
+  /** node outputs, journal and batch ids of `step`, already checked against their roots (and those roots, if known) */
+  iteration(step: number): { outputs: Float32Array[]; journal: JournalEntry[]; nodeRoots?: readonly Uint8Array[] };
   /**
    * optional: the node roots of `step`, checked as far as `iteration` checks its outputs, without reading the tensors.
    * A step audited without its predecessor then takes the parameter links from the roots when they agree (below).
@@ -553,7 +553,7 @@ export function audit(src: AuditSource, opts: AuditOptions): AuditResult {
         // roots), so the link holds element by element and the predecessor's outputs need not be read. Otherwise they
         // are read, once, and the link check below names the first element that differs.
         const before = src.roots?.(step - 1);
-        const now = src.roots?.(step);
+        const now = it.nodeRoots;
         if (before && now && t.updateOf.every((u, k) => equalBytes(before[u]!, now[t.params[k]!.id]!))) {
           prevUpdates = t.params.map((p) => it.outputs[p.id]!);
         } else {
