@@ -110,9 +110,9 @@ async function makeTrainer(mode: Mode, train: Dataset, dsRoot: Uint8Array, trace
   const seeds = new HashSeedProvider(HASH_KEY);
   const sink = mode === "baseline" || mode === "baselineMaskWorker" ? undefined : new WorkerCommitSink({ job, traceDir, rollupSize: 25, keep: false, background, zeroCopy: mode !== "protocolCopy" });
   const source =
-    bls ? new WorkerDropoutSource({ job, scheme: "bls12-381", key: BLS.sk, evaluator: mode === "protocolNoble" ? "noble" : "mcl-wasm", background, stepsPerEpoch: Math.floor(train.n / MODEL.batch), lookahead: 6 })
-    : mode === "baselineMaskWorker" ? new WorkerDropoutSource({ job, scheme: "hash-insecure", key: HASH_KEY, background, stepsPerEpoch: Math.floor(train.n / MODEL.batch), lookahead: 6 })
-    : undefined;
+    bls || mode === "baselineMaskWorker"
+      ? new WorkerDropoutSource({ job, scheme, key: bls ? BLS.sk : HASH_KEY, evaluator: mode === "protocolNoble" ? "noble" : "mcl-wasm", background, stepsPerEpoch: Math.floor(train.n / MODEL.batch), lookahead: 6 })
+      : undefined;
   const trainer = new Trainer({ job, data: train, seeds, sink, dropoutSource: source });
   return {
     trainer,
@@ -193,15 +193,16 @@ async function main() {
     const runs = Object.fromEntries(
       await Promise.all(modes.map(async (m) => [m, await makeTrainer(m, train, dsRoot, m === "baseline" || m === "baselineMaskWorker" || m === "commitNoTrace" ? undefined : join(scratch, `trace-${m}`))] as const)),
     );
-    const times: Record<Mode | "tfjs", number[]> = { baseline: [], baselineMaskWorker: [], commitNoTrace: [], commit: [], protocol: [], protocolNoble: [], protocolNormalPriority: [], protocolCopy: [], tfjs: [] };
+    const perUnit = () => Object.fromEntries([...modes, "tfjs"].map((k) => [k, [] as number[]])) as Record<Mode | "tfjs", number[]>;
+    const times = perUnit();
     // CPU time of the whole process (all threads) per step: the work each configuration adds, whatever the load
-    const cpu: Record<Mode | "tfjs", number[]> = { baseline: [], baselineMaskWorker: [], commitNoTrace: [], commit: [], protocol: [], protocolNoble: [], protocolNormalPriority: [], protocolCopy: [], tfjs: [] };
+    const cpu = perUnit();
     const cpuMs = () => {
       const u = process.cpuUsage();
       return (u.user + u.system) / 1000;
     };
     // CPU time of the training thread alone (Node >= 22.19): what the protocol adds to it, apart from waiting
-    const mainCpu: Record<Mode | "tfjs", number[]> = { baseline: [], baselineMaskWorker: [], commitNoTrace: [], commit: [], protocol: [], protocolNoble: [], protocolNormalPriority: [], protocolCopy: [], tfjs: [] };
+    const mainCpu = perUnit();
     const threadCpu = (process as unknown as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage;
     const mainCpuMs = () => {
       const u = threadCpu ? threadCpu.call(process) : { user: Number.NaN, system: Number.NaN };
