@@ -972,7 +972,7 @@ contract Refereed is ReentrancyGuard, Multicall {
     function jobGames(uint256 jobId) external view returns (uint32 openGames, uint64 awardTo) {
         Job storage j = _job(jobId);
         uint64 first = j.firstWin;
-        return (j.openGames, first == 0 ? 0 : _rollups[_games[first].rollupId].firstOpenedWin);
+        return (j.openGames, first == 0 ? 0 : _awardTo(first));
     }
 
     /// @notice A rollup's effective status: a pending rollup at or after its job's first rejected rollup is Rejected.
@@ -1265,13 +1265,19 @@ contract Refereed is ReentrancyGuard, Multicall {
         uint64 firstWin = j.firstWin;
         if (firstWin != 0 && j.openGames == 0) {
             j.firstWin = 0;
-            uint64 awardTo = _rollups[_games[firstWin].rollupId].firstOpenedWin;
+            uint64 awardTo = _awardTo(firstWin);
             // Half to the winner, the rest to the requester: a trainer that challenges itself to recover its own
             // bond through the earliest-opened rule still loses half of it (docs/GAME.md §6).
             uint256 award = j.trainerBond / 2;
             _payFromBonds(_games[awardTo].challenger, award, CreditReason.TrainerBondAwarded);
             _payFromBonds(j.requester, j.trainerBond - award, CreditReason.TrainerBondForfeited);
         }
+    }
+
+    /// @dev The game half the trainer's bond goes to: the earliest-opened challenger-won game of the rollup of the first
+    /// verdict `firstWin` (docs/GAME.md §5.1).
+    function _awardTo(uint64 firstWin) private view returns (uint64) {
+        return _rollups[_games[firstWin].rollupId].firstOpenedWin;
     }
 
     /// @dev Whether game `a` was decided before game `b` (both decided): by the time of the verdict, which the verdict
