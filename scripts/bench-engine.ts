@@ -21,7 +21,9 @@
  * Keys: testAccuracy (protocol run, 3 epochs), accuracyCurve, overheadRatio (protocol / baseline − 1),
  * overheadRatioVsMaskWorker (protocol / baselineMaskWorker − 1),
  * overheadRatioCommitOnly (commit / baseline − 1), commitVsSha256 (throughput of the tensor roots of every node
- * output of one iteration / one SHA-256 over the same bytes), commitVsSha256FullIteration (the same for the whole
+ * output of one iteration / one SHA-256 over the same bytes), commitVsSha256NativeInner (the same with every inner
+ * node hashed by its own native call instead of four at a time in WebAssembly SIMD, timed in the same loop: ADR
+ * 0012's comparison), commitVsSha256FullIteration (the same for the whole
  * iteration commitment: tensor roots without parameter-root reuse, graph root, journal, iteration leaf),
  * auditVsTrain (full audit per iteration / baseline step), vsTfjs (protocol step / tfjs step), stepMs.
  *
@@ -276,14 +278,18 @@ async function main() {
     const outputs = probe.executor.outputs;
     const bytes = new Uint8Array(probe.executor.buffer as ArrayBuffer);
     const h = new FastHasher();
+    // the same roots with every inner node hashed by its own native call (no WebAssembly SIMD), side by side
+    const hNative = new FastHasher({ simd: false });
     // every node's tensor root recomputed (no parameter-root reuse), graph root, journal, iteration leaf
     const committer = new IterationCommitter(probeJob.template, { reuseParamRoots: false });
     const commitMs: number[] = [];
     const iterationMs: number[] = [];
     const coreMs: number[] = [];
     const shaMs: number[] = [];
-    // the first reps run cold (interpreter / baseline JIT: 2–3 times slower); they are warm-up, not timed
-    const warmup = 3;
+    const nativeInnerMs: number[] = [];
+    // the first reps run cold (interpreter / baseline JIT, and the SIMD module's baseline code until V8 tiers it up:
+    // 2–3 times slower for about five reps); they are warm-up, not timed
+    const warmup = 10;
     for (let r = 0; r < warmup + (quick ? 5 : 15); r++) {
       let s = performance.now();
       for (const o of outputs) h.tensorRoot(o);
@@ -297,7 +303,11 @@ async function main() {
       s = performance.now();
       sha256(bytes);
       const d = performance.now() - s;
+      s = performance.now();
+      for (const o of outputs) hNative.tensorRoot(o);
+      const e = performance.now() - s;
       if (r < warmup) continue;
+      nativeInnerMs.push(e);
       commitMs.push(a);
       iterationMs.push(b);
       coreMs.push(c);
@@ -324,6 +334,7 @@ async function main() {
       // a shared machine hit both sides of a pair alike)
       overheadRatioPairedMedian: times.protocol.length ? round(median(times.protocol.map((p, i) => p / times.baseline[i]! - 1))) : null,
       commitVsSha256: round(median(shaMs) / median(commitMs)),
+      commitVsSha256NativeInner: round(median(shaMs) / median(nativeInnerMs)),
       commitVsSha256CoreMerkle: round(median(shaMs) / median(coreMs)),
       commitVsSha256FullIteration: round(median(shaMs) / median(iterationMs)),
       auditVsTrain: stepMs.baseline ? round(auditMsPerIteration / stepMs.baseline) : null,
@@ -342,6 +353,7 @@ async function main() {
         iterationBytes,
         commitMsPerIteration: round(median(commitMs), 3),
         fullIterationMsPerIteration: round(median(iterationMs), 3),
+        nativeInnerMsPerIteration: round(median(nativeInnerMs), 3),
         coreMerkleMsPerIteration: round(median(coreMs), 3),
         sha256MsPerIteration: round(median(shaMs), 3),
         commitMBps: round(iterationBytes / 1e3 / median(commitMs), 1),
@@ -359,7 +371,7 @@ async function main() {
     mkdirSync(dirname(outFile), { recursive: true });
     writeFileSync(outFile, JSON.stringify(result, null, 2) + "\n");
     log(`wrote ${outFile}`);
-    log(JSON.stringify({ testAccuracy: result.testAccuracy, overheadRatio: result.overheadRatio, overheadRatioVsMaskWorker: result.overheadRatioVsMaskWorker, overheadRatioCommitOnly: result.overheadRatioCommitOnly, cpuOverheadRatio: result.cpuOverheadRatio, commitVsSha256: result.commitVsSha256, commitVsSha256FullIteration: result.commitVsSha256FullIteration, auditVsTrain: result.auditVsTrain, vsTfjs: result.vsTfjs, stepMs, cpuMsPerStep, mainCpuMsPerStep, traceBytesPerIteration: result.trace.bytesPerIteration, loadAverage: result.loadAverage }));
+    log(JSON.stringify({ testAccuracy: result.testAccuracy, overheadRatio: result.overheadRatio, overheadRatioVsMaskWorker: result.overheadRatioVsMaskWorker, overheadRatioCommitOnly: result.overheadRatioCommitOnly, cpuOverheadRatio: result.cpuOverheadRatio, commitVsSha256: result.commitVsSha256, commitVsSha256NativeInner: result.commitVsSha256NativeInner, commitVsSha256FullIteration: result.commitVsSha256FullIteration, auditVsTrain: result.auditVsTrain, vsTfjs: result.vsTfjs, stepMs, cpuMsPerStep, mainCpuMsPerStep, traceBytesPerIteration: result.trace.bytesPerIteration, loadAverage: result.loadAverage }));
   } finally {
     bar?.stop();
     rmSync(scratch, { recursive: true, force: true });

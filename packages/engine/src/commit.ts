@@ -19,7 +19,7 @@ import {
 } from "@refereed/core";
 import type { Dataset } from "./dataset.js";
 import { EngineError } from "./errors.js";
-import { FastHasher } from "./fasthash.js";
+import { FastHasher, sharedHasher } from "./fasthash.js";
 import type { GraphTemplate } from "./graph.js";
 import type { DropoutSeed } from "./seeds.js";
 import { journalHashes } from "./vdo.js";
@@ -96,7 +96,7 @@ export function graphRootOf(h: FastHasher, nodeRoots: readonly Uint8Array[]): Ui
 }
 
 /** Rollup root over consecutive iteration leaves. */
-export function rollupRoot(leaves: readonly Uint8Array[], h = new FastHasher()): Uint8Array {
+export function rollupRoot(leaves: readonly Uint8Array[], h = sharedHasher()): Uint8Array {
   for (let i = 1; i < leaves.length; i++) {
     const a = new DataView(leaves[i - 1]!.buffer, leaves[i - 1]!.byteOffset, 8).getBigUint64(0, false);
     const b = new DataView(leaves[i]!.buffer, leaves[i]!.byteOffset, 8).getBigUint64(0, false);
@@ -106,12 +106,12 @@ export function rollupRoot(leaves: readonly Uint8Array[], h = new FastHasher()):
 }
 
 /** State root over parameter tensor roots (index = parameter id). */
-export function stateRoot(paramRoots: readonly Uint8Array[], h = new FastHasher()): Uint8Array {
+export function stateRoot(paramRoots: readonly Uint8Array[], h = sharedHasher()): Uint8Array {
   return h.rootOfLeaves(Kind.State, paramRoots);
 }
 
 /** State root of a state given as tensors. */
-export function stateRootOf(state: readonly Float32Array[], h = new FastHasher()): Uint8Array {
+export function stateRootOf(state: readonly Float32Array[], h = sharedHasher()): Uint8Array {
   return stateRoot(
     state.map((s) => h.tensorRoot(s)),
     h,
@@ -124,7 +124,7 @@ export function datasetLeaf(d: Dataset, i: number): Uint8Array {
   return concat(u32be(d.labels[i]!), new Uint8Array(px.buffer, px.byteOffset, px.byteLength).slice());
 }
 
-export function datasetRoot(d: Dataset, h = new FastHasher()): Uint8Array {
+export function datasetRoot(d: Dataset, h = sharedHasher()): Uint8Array {
   const leaves: Uint8Array[] = [];
   for (let i = 0; i < d.n; i++) leaves.push(datasetLeaf(d, i));
   return h.rootOfLeaves(Kind.Dataset, leaves);

@@ -1,21 +1,24 @@
 /**
  * Fast roots of docs/SPEC.md §2 trees (bit-identical to `@refereed/core` merkle.ts; test/fasthash.test.ts
- * checks them against core on every shape class).
+ * checks them against core on every shape class, on both inner-node paths).
  *
- * Why a second implementation: with 1 KiB chunks the cost is per-call overhead, not SHA-256 itself. A tree costs
- * one native hash call per leaf and one per inner node (~0.2 µs each on top of the hashing, which no JS can
- * avoid); everything else per leaf and per inner node is kept to one native copy and one native string write,
- * with no allocation:
+ * Why a second implementation: with 1 KiB chunks the cost is per-call overhead, not SHA-256 itself. Each leaf
+ * costs one native hash call (~0.2 µs on top of the hashing, which no JS can avoid); everything else per leaf is
+ * kept to one native copy and one native string write, with no allocation:
  * - digests are asked for as "binary" (latin1) strings (`crypto.hash(alg, data, "buffer")` allocates a Buffer
  *   per digest and is about twice as slow for 1 KiB inputs, 2.5 times for 65-byte inner nodes) and written with
  *   `Buffer#latin1Write` straight into the parent's preimage;
- * - each level keeps its parents' preimages `0x01 || left || right` side by side (65 bytes each) with a cached
- *   view per preimage, so a child's digest is written once, where its parent is hashed from; the ZERO padding
- *   subtree goes into the one padded slot of the level;
- * - a tensor chunk is copied (Buffer#copy, no view) behind the 0x00 prefix of one reusable 1025-byte buffer.
+ * - each level keeps its parents' preimages `0x01 || left || right` side by side (65 bytes each), so a child's
+ *   digest is written once, where its parent is hashed from; the ZERO padding subtree goes into the one padded
+ *   slot of the level;
+ * - a tensor chunk is copied (Buffer#copy, no view) behind the 0x00 prefix of one reusable 1025-byte buffer;
+ * - inner nodes (two SHA-256 blocks each, so mostly call overhead when hashed natively) are hashed four at a time
+ *   in WebAssembly SIMD (sha256x4.ts, ADR 0012) where a level has at least `SIMD_MIN_PARENTS` parents; the level
+ *   preimages live in that module's memory.
  */
 import { hash } from "node:crypto";
 import { CHUNK_BYTES, CHUNK_ELEMS, Kind, numLeavesFor, zeroSubtree } from "@refereed/core";
+import { sha256x4, WASM_PAGE, type Sha256x4 } from "./sha256x4.js";
 
 /** `Buffer#latin1Write` (one fast native call, undocumented but on Buffer.prototype since Node 0.x) with a fallback. */
 type Latin1Write = (this: Buffer, s: string, offset: number, length: number) => number;
@@ -36,6 +39,18 @@ function put(s: string, dst: Uint8Array, off: number): void {
   for (let i = 0; i < 32; i++) dst[off + i] = s.charCodeAt(i);
 }
 
+/**
+ * Fewest parents in a level for which the four-lane hash is used: one group of four costs about as much as three
+ * native calls (measured: ~0.75 µs a group, ~0.27 µs a call).
+ */
+export const SIMD_MIN_PARENTS = 3;
+
+
+export interface FastHasherOptions {
+  /** hash inner nodes four at a time in WebAssembly SIMD where available (default true); false: one native call each */
+  readonly simd?: boolean;
+}
+
 /** Reusable scratch; one per thread. */
 export class FastHasher {
   /** 0x00 || chunk */
@@ -45,15 +60,26 @@ export class FastHasher {
   private varLeafView = this.varLeaf;
   /** 0x02 || u8(kind) || u64be(len) || top */
   private readonly rootBuf = Buffer.alloc(42);
+  /** the four-lane level hash, whose memory holds the regions below, or null (native calls only) */
+  private readonly x4: Sha256x4 | null;
   /**
-   * levels[l]: the preimages 0x01 || left || right of the parents of the level-l nodes (level 0 = leaves), 65 bytes
-   * each, grown on demand; views[l][j] is parent j's preimage.
+   * The level preimages, one region per level: region l at offsets[l] holds capacities[l] preimages
+   * 0x01 || left || right of the parents of the level-l nodes (level 0 = leaves), 65 bytes each. Laid out
+   * before a tree is hashed (`reserve`), never during one.
    */
-  private readonly levels: Buffer[] = [];
-  private readonly views: Buffer[][] = [];
+  private mem: Buffer;
+  private readonly offsets: number[] = [];
+  private readonly capacities: number[] = [];
 
-  constructor() {
+  constructor(options: FastHasherOptions = {}) {
     this.rootBuf[0] = 0x02;
+    this.x4 = options.simd === false ? null : sha256x4();
+    this.mem = this.x4 === null ? Buffer.alloc(0) : Buffer.from(this.x4.memory.buffer);
+  }
+
+  /** whether inner nodes are hashed four at a time */
+  get simd(): boolean {
+    return this.x4 !== null;
   }
 
   /** SHA-256 of `data` written into dst at off. */
@@ -61,29 +87,48 @@ export class FastHasher {
     put(hash("sha256", data, "binary"), dst, off);
   }
 
-  /** The preimage buffer for `parents` parents of level-l nodes. */
-  private level(l: number, parents: number): Buffer {
-    let b = this.levels[l];
-    if (b === undefined || b.length < 65 * parents) {
-      const cap = Math.max(parents, b === undefined ? 0 : (2 * b.length) / 65);
-      b = Buffer.alloc(65 * cap);
-      const vs: Buffer[] = new Array(cap);
-      for (let j = 0; j < cap; j++) {
-        b[65 * j] = 0x01;
-        vs[j] = b.subarray(65 * j, 65 * j + 65);
-      }
-      this.levels[l] = b;
-      this.views[l] = vs;
+  /**
+   * Makes room for the levels above n leaves. A region holds its parents rounded up to a group of four plus one
+   * group, for the four-lane hash reads and writes whole groups (the extra lanes' results land in slots that are
+   * rewritten or never read). Regions only grow, so the 0x01 prefixes are written once per layout.
+   */
+  private reserve(n: number): void {
+    let fits = true;
+    const need: number[] = [];
+    for (let width = n, l = 0; width > 1; width = (width + 1) >> 1, l++) {
+      need.push(((((width + 1) >> 1) + 3) & ~3) + 4);
+      if ((this.capacities[l] ?? 0) < need[l]!) fits = false;
     }
-    return b;
+    if (fits) return;
+    let end = 0;
+    for (let l = 0; l < Math.max(need.length, this.capacities.length); l++) {
+      const old = this.capacities[l] ?? 0;
+      const cap = old >= (need[l] ?? 0) ? old : Math.max(need[l]!, 2 * old);
+      this.offsets[l] = end;
+      this.capacities[l] = cap;
+      end += 65 * cap;
+    }
+    if (this.x4 === null) {
+      if (this.mem.length < end) this.mem = Buffer.alloc(end);
+    } else {
+      const memory = this.x4.memory;
+      const pages = Math.ceil(end / WASM_PAGE) - memory.buffer.byteLength / WASM_PAGE;
+      if (pages > 0) memory.grow(pages);
+      this.mem = Buffer.from(memory.buffer);
+    }
+    for (let l = 0; l < this.capacities.length; l++) {
+      for (let j = 0, o = this.offsets[l]!; j < this.capacities[l]!; j++, o += 65) this.mem[o] = 0x01;
+    }
   }
 
   /**
-   * Where leaf digests go: the level-0 preimages for n > 1 leaves; for one leaf (top = its hash) null, and the
-   * caller writes to rootBuf at 10.
+   * Where leaf digests go (absolute offsets: slot(j) past the returned base in `mem`): the level-0 preimages for
+   * n > 1 leaves; for one leaf (top = its hash) -1, and the caller writes to rootBuf at 10.
    */
-  private leafSink(n: number): Buffer | null {
-    return n > 1 ? this.level(0, (n + 1) >> 1) : null;
+  private leafSink(n: number): number {
+    if (n === 1) return -1;
+    this.reserve(n);
+    return this.offsets[0]!;
   }
 
   /**
@@ -91,16 +136,22 @@ export class FastHasher {
    * with ZERO subtrees per SPEC §2; the top lands in rootBuf[10..42).
    */
   private top(n: number): void {
+    const mem = this.mem;
     for (let width = n, l = 0; width > 1; width = (width + 1) >> 1, l++) {
       const parents = (width + 1) >> 1;
-      const vs = this.views[l]!;
-      if (width & 1) this.levels[l]!.set(zeroSubtree(l), 65 * (parents - 1) + 33);
+      const src = this.offsets[l]!;
+      if (width & 1) mem.set(zeroSubtree(l), src + 65 * (parents - 1) + 33);
       if (parents === 1) {
-        latin1Write.call(this.rootBuf, hash("sha256", vs[0]!, "binary"), 10, 32);
+        latin1Write.call(this.rootBuf, hash("sha256", mem.subarray(src, src + 65), "binary"), 10, 32);
         return;
       }
-      const dst = this.level(l + 1, (parents + 1) >> 1);
-      for (let j = 0; j < parents; j++) latin1Write.call(dst, hash("sha256", vs[j]!, "binary"), slot(j), 32);
+      const dst = this.offsets[l + 1]!;
+      if (this.x4 !== null && parents >= SIMD_MIN_PARENTS) this.x4.level(src, dst, (parents + 3) >> 2);
+      else {
+        for (let j = 0; j < parents; j++) {
+          latin1Write.call(mem, hash("sha256", mem.subarray(src + 65 * j, src + 65 * j + 65), "binary"), dst + slot(j), 32);
+        }
+      }
     }
   }
 
@@ -127,16 +178,16 @@ export class FastHasher {
     for (let c = 0; c < full; c++) {
       src.copy(leaf, 1, c * CHUNK_BYTES, (c + 1) * CHUNK_BYTES);
       const d = hash("sha256", leaf, "binary");
-      if (sink === null) latin1Write.call(this.rootBuf, d, 10, 32);
-      else latin1Write.call(sink, d, slot(c), 32);
+      if (sink < 0) latin1Write.call(this.rootBuf, d, 10, 32);
+      else latin1Write.call(this.mem, d, sink + slot(c), 32);
     }
     if (full < nc) {
       // the short last chunk (not padded)
       const from = full * CHUNK_BYTES;
       src.copy(leaf, 1, from, src.length);
       const d = hash("sha256", leaf.subarray(0, src.length - from + 1), "binary");
-      if (sink === null) latin1Write.call(this.rootBuf, d, 10, 32);
-      else latin1Write.call(sink, d, slot(full), 32);
+      if (sink < 0) latin1Write.call(this.rootBuf, d, 10, 32);
+      else latin1Write.call(this.mem, d, sink + slot(full), 32);
     }
     this.top(nc);
     return this.root(Kind.Tensor, n);
@@ -157,10 +208,19 @@ export class FastHasher {
       }
       pre.set(data, 1);
       const d = hash("sha256", pre, "binary");
-      if (sink === null) latin1Write.call(this.rootBuf, d, 10, 32);
-      else latin1Write.call(sink, d, slot(i), 32);
+      if (sink < 0) latin1Write.call(this.rootBuf, d, 10, 32);
+      else latin1Write.call(this.mem, d, sink + slot(i), 32);
     }
     this.top(n);
     return this.root(kind, n);
   }
+}
+
+let shared: FastHasher | undefined;
+/**
+ * This thread's FastHasher for one-off roots (a new one costs ~30 µs: a WebAssembly instance and its memory).
+ * Safe to share because every root is computed synchronously, start to end.
+ */
+export function sharedHasher(): FastHasher {
+  return (shared ??= new FastHasher());
 }

@@ -11,6 +11,7 @@ export * from "./vrf-fast.js";
 export * from "./job.js";
 export * from "./trainer.js";
 export * from "./fasthash.js";
+export * from "./sha256x4.js";
 export * from "./vdo.js";
 export * from "./commit.js";
 export * from "./trace.js";
