@@ -290,7 +290,7 @@ async function main() {
     // the first reps run cold (interpreter / baseline JIT, and the SIMD module's baseline code until V8 tiers it up:
     // 2–3 times slower for about five reps); they are warm-up, not timed
     const warmup = 10;
-    for (let r = 0; r < warmup + (quick ? 5 : 15); r++) {
+    for (let r = 0; r < warmup + (quick ? 5 : 40); r++) {
       let s = performance.now();
       for (const o of outputs) h.tensorRoot(o);
       const a = performance.now() - s;

@@ -11,7 +11,9 @@
  * - each level keeps its parents' preimages `0x01 || left || right` side by side (65 bytes each), so a child's
  *   digest is written once, where its parent is hashed from; the ZERO padding subtree goes into the one padded
  *   slot of the level;
- * - a tensor chunk is copied (Buffer#copy, no view) behind the 0x00 prefix of one reusable 1025-byte buffer;
+ * - a tensor's full chunks are copied 64 at a time (one Buffer#copy) into a stage behind one spare byte; chunk k
+ *   is hashed from a cached view of the stage starting one byte before it, where 0x00 is written over the last byte
+ *   of chunk k − 1 (hashed already): no copy per chunk, and the caller's tensor is never written;
  * - inner nodes (two SHA-256 blocks each, so mostly call overhead when hashed natively) are hashed four at a time
  *   in WebAssembly SIMD (sha256x4.ts, ADR 0012) where a level has at least `SIMD_MIN_PARENTS` parents; the level
  *   preimages live in that module's memory.
@@ -51,10 +53,19 @@ export interface FastHasherOptions {
   readonly simd?: boolean;
 }
 
+/**
+ * Full chunks copied into the leaf stage at once (64 KiB). One copy per chunk into a 1025-byte buffer cost
+ * 3.34–3.41 ms per iteration against 3.25–3.27 ms this way (side by side, 16 to 256 chunks alike).
+ */
+const STAGE_CHUNKS = 64;
+
 /** Reusable scratch; one per thread. */
 export class FastHasher {
-  /** 0x00 || chunk */
+  /** 0x00 || chunk (the short last chunk of a tensor) */
   private readonly leaf = Buffer.alloc(CHUNK_BYTES + 1);
+  /** STAGE_CHUNKS full chunks copied at once behind one spare byte, and the view 0x00 || chunk k of each */
+  private readonly stage: Buffer;
+  private readonly stageViews: Buffer[];
   /** 0x00 || leaf data of rootOfLeaves (grown on demand) and its view of the current length */
   private varLeaf = Buffer.alloc(0);
   private varLeafView = this.varLeaf;
@@ -73,6 +84,8 @@ export class FastHasher {
 
   constructor(options: FastHasherOptions = {}) {
     this.rootBuf[0] = 0x02;
+    this.stage = Buffer.alloc(STAGE_CHUNKS * CHUNK_BYTES + 1);
+    this.stageViews = Array.from({ length: STAGE_CHUNKS }, (_, k) => this.stage.subarray(k * CHUNK_BYTES, (k + 1) * CHUNK_BYTES + 1));
     this.x4 = options.simd === false ? null : sha256x4();
     this.mem = this.x4 === null ? Buffer.alloc(0) : Buffer.from(this.x4.memory.buffer);
   }
@@ -175,11 +188,19 @@ export class FastHasher {
     const full = Math.floor(n / CHUNK_ELEMS);
     const sink = this.leafSink(nc);
     const leaf = this.leaf;
-    for (let c = 0; c < full; c++) {
-      src.copy(leaf, 1, c * CHUNK_BYTES, (c + 1) * CHUNK_BYTES);
-      const d = hash("sha256", leaf, "binary");
-      if (sink < 0) latin1Write.call(this.rootBuf, d, 10, 32);
-      else latin1Write.call(this.mem, d, sink + slot(c), 32);
+    const stage = this.stage;
+    const views = this.stageViews;
+    const per = views.length;
+    for (let c0 = 0; c0 < full; c0 += per) {
+      const m = Math.min(per, full - c0);
+      src.copy(stage, 1, c0 * CHUNK_BYTES, (c0 + m) * CHUNK_BYTES);
+      for (let k = 0; k < m; k++) {
+        // the 0x00 prefix of chunk k goes over the last byte of chunk k − 1, which is hashed already
+        stage[k * CHUNK_BYTES] = 0;
+        const d = hash("sha256", views[k]!, "binary");
+        if (sink < 0) latin1Write.call(this.rootBuf, d, 10, 32);
+        else latin1Write.call(this.mem, d, sink + slot(c0 + k), 32);
+      }
     }
     if (full < nc) {
       // the short last chunk (not padded)

@@ -38,11 +38,12 @@ const op = {
   block: 0x02,
   loop: 0x03,
   end: 0x0b,
+  br: 0x0c,
   brIf: 0x0d,
   localGet: 0x20,
   localSet: 0x21,
-  localTee: 0x22,
   i32Const: 0x41,
+  i32Eqz: 0x45,
   i32Add: 0x6a,
   i32Sub: 0x6b,
 } as const;
@@ -270,12 +271,14 @@ export function sha256x4Module(): Uint8Array {
   const digest = compress(g, mid, pad);
   digest.forEach((v, i) => g.scatter(v, DST, 4 * i));
 
+  // while (groups != 0) { body; src += 4 × 65; dst += 2 × 65; groups-- }
   const body = [
     op.block, 0x40, op.loop, 0x40,
+    op.localGet, N, op.i32Eqz, op.brIf, 1,
     ...g.code,
     op.localGet, SRC, op.i32Const, ...sleb(4 * PRE), op.i32Add, op.localSet, SRC,
     op.localGet, DST, op.i32Const, ...sleb(2 * PRE), op.i32Add, op.localSet, DST,
-    op.localGet, N, op.i32Const, 1, op.i32Sub, op.localTee, N, op.brIf, 0,
+    op.localGet, N, op.i32Const, 1, op.i32Sub, op.localSet, N, op.br, 0,
     op.end, op.end, op.end,
   ];
   const fn = [...vec([[...uleb(g.locals), 0x7b]]), ...body];
