@@ -147,6 +147,58 @@ async function main() {
   const datasetRootMs = performance.now() - t;
   const scratch = mkdtempSync(join(tmpdir(), "refereed-bench-"));
   try {
+    // ── 0. commitment throughput vs raw SHA-256 over the same bytes (one iteration's node outputs) ──
+    // first, in a process that has written no trace yet: the kernel's writeback of the later sections' traces (GBs)
+    // and their heaps would otherwise run beside it, and the roots (many short calls, copies) suffer more from that
+    // than one long SHA-256 does
+    // the probe step's record (outputs, seeds, masks) for the full iteration commitment
+    let probeRecord: IterationRecord | null = null;
+    const probeJob = jobFor(train, dsRoot, "hash-insecure");
+    const probe = new Trainer({ job: probeJob, data: train, seeds: new HashSeedProvider(HASH_KEY), sink: { iteration: (rec) => void (probeRecord = rec) } });
+    await probe.runStep();
+    const rec = probeRecord as IterationRecord | null;
+    if (!rec) throw new Error("the probe step reported no iteration");
+    const outputs = probe.executor.outputs;
+    const bytes = new Uint8Array(probe.executor.buffer as ArrayBuffer);
+    const h = new FastHasher();
+    // the same roots with every inner node hashed by its own native call (no WebAssembly SIMD), side by side
+    const hNative = new FastHasher({ simd: false });
+    // every node's tensor root recomputed (no parameter-root reuse), graph root, journal, iteration leaf
+    const committer = new IterationCommitter(probeJob.template, { reuseParamRoots: false });
+    const commitMs: number[] = [];
+    const iterationMs: number[] = [];
+    const coreMs: number[] = [];
+    const shaMs: number[] = [];
+    const nativeInnerMs: number[] = [];
+    // the first reps run cold (interpreter / baseline JIT, and the SIMD module's baseline code until V8 tiers it up:
+    // 2–3 times slower for about five reps); they are warm-up, not timed
+    const warmup = 10;
+    // 150 timed reps (~3 s): the medians span several of the shared host's busy and quiet phases instead of one
+    for (let r = 0; r < warmup + (quick ? 5 : 150); r++) {
+      let s = performance.now();
+      for (const o of outputs) h.tensorRoot(o);
+      const a = performance.now() - s;
+      s = performance.now();
+      committer.commit({ step: rec.step, outputs, seeds: rec.seeds, masks: rec.masks, replayable: rec.replayable });
+      const b = performance.now() - s;
+      s = performance.now();
+      for (const o of outputs) tensorRoot(o);
+      const c = performance.now() - s;
+      s = performance.now();
+      sha256(bytes);
+      const d = performance.now() - s;
+      s = performance.now();
+      for (const o of outputs) hNative.tensorRoot(o);
+      const e = performance.now() - s;
+      if (r < warmup) continue;
+      nativeInnerMs.push(e);
+      commitMs.push(a);
+      iterationMs.push(b);
+      coreMs.push(c);
+      shaMs.push(d);
+    }
+    const iterationBytes = iterationElements(probeJob.template) * 4;
+
     // ── 1. accuracy: the full protocol trainer, 3 epochs, trace on disk ──
     const epochs = quick ? 1 : 3;
     const acc = await makeTrainer("protocol", train, dsRoot, join(scratch, "accuracy-trace"));
@@ -267,53 +319,6 @@ async function main() {
     const mainCpuMsPerStep = Object.fromEntries(Object.entries(mainCpu).map(([k, v]) => [k, v.length && !Number.isNaN(v[0]) ? round(median(v), 3) : null])) as Record<Mode | "tfjs", number | null>;
     const cpuMsPerStep = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, v.length ? round(median(v), 3) : null])) as Record<Mode | "tfjs", number | null>;
 
-    // ── 3. commitment throughput vs raw SHA-256 over the same bytes (one iteration's node outputs) ──
-    // the probe step's record (outputs, seeds, masks) for the full iteration commitment
-    let probeRecord: IterationRecord | null = null;
-    const probeJob = jobFor(train, dsRoot, "hash-insecure");
-    const probe = new Trainer({ job: probeJob, data: train, seeds: new HashSeedProvider(HASH_KEY), sink: { iteration: (rec) => void (probeRecord = rec) } });
-    await probe.runStep();
-    const rec = probeRecord as IterationRecord | null;
-    if (!rec) throw new Error("the probe step reported no iteration");
-    const outputs = probe.executor.outputs;
-    const bytes = new Uint8Array(probe.executor.buffer as ArrayBuffer);
-    const h = new FastHasher();
-    // the same roots with every inner node hashed by its own native call (no WebAssembly SIMD), side by side
-    const hNative = new FastHasher({ simd: false });
-    // every node's tensor root recomputed (no parameter-root reuse), graph root, journal, iteration leaf
-    const committer = new IterationCommitter(probeJob.template, { reuseParamRoots: false });
-    const commitMs: number[] = [];
-    const iterationMs: number[] = [];
-    const coreMs: number[] = [];
-    const shaMs: number[] = [];
-    const nativeInnerMs: number[] = [];
-    // the first reps run cold (interpreter / baseline JIT, and the SIMD module's baseline code until V8 tiers it up:
-    // 2–3 times slower for about five reps); they are warm-up, not timed
-    const warmup = 10;
-    for (let r = 0; r < warmup + (quick ? 5 : 40); r++) {
-      let s = performance.now();
-      for (const o of outputs) h.tensorRoot(o);
-      const a = performance.now() - s;
-      s = performance.now();
-      committer.commit({ step: rec.step, outputs, seeds: rec.seeds, masks: rec.masks });
-      const b = performance.now() - s;
-      s = performance.now();
-      for (const o of outputs) tensorRoot(o);
-      const c = performance.now() - s;
-      s = performance.now();
-      sha256(bytes);
-      const d = performance.now() - s;
-      s = performance.now();
-      for (const o of outputs) hNative.tensorRoot(o);
-      const e = performance.now() - s;
-      if (r < warmup) continue;
-      nativeInnerMs.push(e);
-      commitMs.push(a);
-      iterationMs.push(b);
-      coreMs.push(c);
-      shaMs.push(d);
-    }
-    const iterationBytes = iterationElements(probeJob.template) * 4;
 
     const result = {
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version },

@@ -31,8 +31,10 @@ export interface IterationMessage {
   readonly examples: Uint32Array;
   readonly seeds: DropoutSeed[];
   readonly masks: Uint8Array[];
-  /** store only the source nodes (the trainer's record is replayable and the sink allows it) */
+  /** the trainer's `IterationRecord.replayable` (no hook changed an output, no mask was overridden) */
   readonly replayable: boolean;
+  /** store only the source nodes (the record is replayable and the sink allows it) */
+  readonly sourcesOnly: boolean;
 }
 
 const data = workerData as CommitWorkerData;
@@ -52,8 +54,8 @@ port.on("message", (msg: IterationMessage | { type: "finish" }) => {
       return;
     }
     const outputs = views[msg.slot]!;
-    const c = committer.commit({ step: msg.step, outputs, seeds: msg.seeds, masks: msg.masks });
-    if (writer) writer.writeIteration(c, outputs, msg.examples, msg.replayable ? storage.replayed : storage.all);
+    const c = committer.commit({ step: msg.step, outputs, seeds: msg.seeds, masks: msg.masks, replayable: msg.replayable });
+    if (writer) writer.writeIteration(c, outputs, msg.examples, msg.sourcesOnly ? storage.replayed : storage.all);
     port.postMessage({
       type: "committed",
       slot: msg.slot,

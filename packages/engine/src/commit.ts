@@ -42,13 +42,18 @@ export interface IterationData {
   /** per dropout layer (journal ordinal order) */
   readonly seeds: readonly DropoutSeed[];
   readonly masks: readonly Uint8Array[];
+  /**
+   * `IterationRecord.replayable` (default true). False when a hook may have changed an output, a parameter node
+   * included: its root is then hashed from its bytes, never taken from the previous update.
+   */
+  readonly replayable?: boolean;
 }
 
 /**
- * Computes iteration commitments. When `reuseParamRoots` is on and the previous step was committed by this
- * object, the root of parameter node p is taken from the previous iteration's update node of p (they hold
- * the same bytes: the trainer copies the update outputs into the next state); the trace verifier always
- * recomputes every root.
+ * Computes iteration commitments. When `reuseParamRoots` is on, the previous step was committed by this object
+ * and no hook ran (`IterationData.replayable`), the root of parameter node p is taken from the previous
+ * iteration's update node of p (they hold the same bytes: the trainer copies the update outputs into the next
+ * state); the trace verifier always recomputes every root.
  */
 export class IterationCommitter {
   private readonly hasher = new FastHasher();
@@ -66,7 +71,7 @@ export class IterationCommitter {
   commit(it: IterationData): IterationCommitment {
     const t = this.template;
     if (it.outputs.length !== t.nodes.length) throw new EngineError(`iteration ${it.step}: ${it.outputs.length} node outputs for ${t.nodes.length} nodes`);
-    const reuse = this.opts.reuseParamRoots !== false && this.prevUpdateRoots !== null && it.step === this.prevStep + 1;
+    const reuse = this.opts.reuseParamRoots !== false && it.replayable !== false && this.prevUpdateRoots !== null && it.step === this.prevStep + 1;
     const nodeRoots: Uint8Array[] = new Array(t.nodes.length);
     for (const n of t.nodes) {
       nodeRoots[n.id] = reuse && n.op === "param" ? this.prevUpdateRoots![n.attrs.param!]! : this.hasher.tensorRoot(it.outputs[n.id]!);

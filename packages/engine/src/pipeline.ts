@@ -175,7 +175,8 @@ export class WorkerCommitSink implements IterationSink {
       examples: Uint32Array.from(rec.examples),
       seeds: rec.seeds.map((s) => ({ x: s.x, pi: s.pi, y: s.y })),
       masks: rec.masks.map((m) => m.slice()),
-      replayable: rec.replayable && this.opts.replay !== false,
+      replayable: rec.replayable,
+      sourcesOnly: rec.replayable && this.opts.replay !== false,
     };
     this.worker.postMessage(msg);
   }

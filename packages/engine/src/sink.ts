@@ -33,7 +33,7 @@ export class CommitSink implements IterationSink {
 
   iteration(rec: IterationRecord): void {
     const outputs = rec.executor.outputs;
-    const c = this.committer.commit({ step: rec.step, outputs, seeds: rec.seeds, masks: rec.masks });
+    const c = this.committer.commit({ step: rec.step, outputs, seeds: rec.seeds, masks: rec.masks, replayable: rec.replayable });
     if (this.writer) this.writer.writeIteration(c, outputs, rec.examples, storedNodes(this.opts.job.template, rec.replayable && this.opts.replay !== false));
     if (this.opts.keep !== false) this.commitments.push(c);
   }

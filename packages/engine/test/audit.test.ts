@@ -146,16 +146,16 @@ test("an audit of steps without their predecessors takes the parameter links fro
   assert.ok(audit(counting, { data, steps: [1, 3], datasetChecked: true }).ok);
   assert.deepEqual(read, [1, 3]);
   // a trainer whose parameters at step 3 are not the update of step 2: the roots differ, the predecessor is read and
-  // the link violation names the element
-  // (committed without reusing parameter roots: the engine's committer takes them from the previous update)
+  // the link violation names the element. The committer reuses parameter roots by default, but not for an iteration
+  // a hook ran on (replayable false), so the changed parameter gets its own root and the trace stays consistent
   const job = reader.job;
-  const committer = new IterationCommitter(job.template, { reuseParamRoots: false });
+  const committer = new IterationCommitter(job.template);
   const writer = new TraceWriter({ dir: join(dir, "link"), job, rollupSize: 8, firstStep: 0 });
   const tr = new Trainer({
     job,
     data,
     seeds: new HashSeedProvider(new Uint8Array(32).fill(4)),
-    sink: { iteration: (rec) => writer.writeIteration(committer.commit({ step: rec.step, outputs: rec.executor.outputs, seeds: rec.seeds, masks: rec.masks }), rec.executor.outputs, rec.examples) },
+    sink: { iteration: (rec) => writer.writeIteration(committer.commit({ step: rec.step, outputs: rec.executor.outputs, seeds: rec.seeds, masks: rec.masks, replayable: rec.replayable }), rec.executor.outputs, rec.examples) },
     hook: (n, out, _o, ctx) => {
       if (ctx.step === 3 && n.id === 0) out[7] = out[7]! + 0.25;
     },
