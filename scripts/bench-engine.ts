@@ -25,6 +25,8 @@
  * node hashed by its own native call instead of four at a time in WebAssembly SIMD, timed in the same loop: ADR
  * 0012's comparison), commitVsSha256FullIteration (the same for the whole
  * iteration commitment: tensor roots without parameter-root reuse, graph root, journal, iteration leaf),
+ * commitVsSha256Trainer (the whole iteration commitment as the trainer's commit worker makes it, right after the
+ * previous step: the parameters' roots are the previous update's, not hashed again; same bytes, same SHA-256),
  * auditVsTrain (full audit per iteration / baseline step), vsTfjs (protocol step / tfjs step), stepMs.
  *
  * Progress of the accuracy run (steps) and of the timed blocks goes to stderr (a bar on a terminal, plain lines in
@@ -152,12 +154,17 @@ async function main() {
     // and their heaps would otherwise run beside it, and the roots (many short calls, copies) suffer more from that
     // than one long SHA-256 does
     // the probe step's record (outputs, seeds, masks) for the full iteration commitment
-    let probeRecord: IterationRecord | null = null;
+    const probeRecords: IterationRecord[] = [];
     const probeJob = jobFor(train, dsRoot, "hash-insecure");
-    const probe = new Trainer({ job: probeJob, data: train, seeds: new HashSeedProvider(HASH_KEY), sink: { iteration: (rec) => void (probeRecord = rec) } });
+    const probe = new Trainer({ job: probeJob, data: train, seeds: new HashSeedProvider(HASH_KEY), sink: { iteration: (r) => void probeRecords.push(r) } });
     await probe.runStep();
-    const rec = probeRecord as IterationRecord | null;
-    if (!rec) throw new Error("the probe step reported no iteration");
+    const first = probeRecords[0];
+    if (!first) throw new Error("the probe step reported no iteration");
+    // step 0 kept (its outputs copied) for the trainer's path below, which commits step 1 after step 0
+    const step0 = { step: first.step, outputs: first.executor.outputs.map((o) => Float32Array.from(o)), seeds: first.seeds, masks: first.masks.map((m) => m.slice()), replayable: first.replayable };
+    await probe.runStep();
+    const rec = probeRecords[1];
+    if (!rec || rec.step !== step0.step + 1) throw new Error("the probe's second step reported no iteration");
     const outputs = probe.executor.outputs;
     const bytes = new Uint8Array(probe.executor.buffer as ArrayBuffer);
     const h = new FastHasher();
@@ -165,6 +172,10 @@ async function main() {
     const hNative = new FastHasher({ simd: false });
     // every node's tensor root recomputed (no parameter-root reuse), graph root, journal, iteration leaf
     const committer = new IterationCommitter(probeJob.template, { reuseParamRoots: false });
+    // the trainer's path (the commit worker's IterationCommitter, default options): step 1 committed right after
+    // step 0, so its parameter roots are step 0's update roots (the same bytes) and the parameters are not hashed
+    const trainerCommitter = new IterationCommitter(probeJob.template);
+    const trainerMs: number[] = [];
     const commitMs: number[] = [];
     const iterationMs: number[] = [];
     const coreMs: number[] = [];
@@ -190,13 +201,22 @@ async function main() {
       s = performance.now();
       for (const o of outputs) hNative.tensorRoot(o);
       const e = performance.now() - s;
+      trainerCommitter.commit(step0); // untimed: step 0, after step 1 of the previous rep, is hashed in full
+      s = performance.now();
+      trainerCommitter.commit({ step: rec.step, outputs, seeds: rec.seeds, masks: rec.masks, replayable: rec.replayable });
+      const f = performance.now() - s;
       if (r < warmup) continue;
+      trainerMs.push(f);
       nativeInnerMs.push(e);
       commitMs.push(a);
       iterationMs.push(b);
       coreMs.push(c);
       shaMs.push(d);
     }
+    // the reused parameter roots are the right ones: the same iteration leaf as hashing every node
+    trainerCommitter.commit(step0);
+    const step1 = { step: rec.step, outputs, seeds: rec.seeds, masks: rec.masks, replayable: rec.replayable };
+    if (Buffer.compare(trainerCommitter.commit(step1).leaf, committer.commit(step1).leaf) !== 0) throw new Error("the trainer's committer made another iteration leaf");
     const iterationBytes = iterationElements(probeJob.template) * 4;
 
     // ── 1. accuracy: the full protocol trainer, 3 epochs, trace on disk ──
@@ -342,6 +362,7 @@ async function main() {
       commitVsSha256NativeInner: round(median(shaMs) / median(nativeInnerMs)),
       commitVsSha256CoreMerkle: round(median(shaMs) / median(coreMs)),
       commitVsSha256FullIteration: round(median(shaMs) / median(iterationMs)),
+      commitVsSha256Trainer: round(median(shaMs) / median(trainerMs)),
       auditVsTrain: stepMs.baseline ? round(auditMsPerIteration / stepMs.baseline) : null,
       auditVsTrainWithoutVrf: stepMs.baseline ? round(auditNoVrfMs / stepMs.baseline) : null,
       audit: { iterations: auditSteps.length, msPerIteration: round(auditMsPerIteration, 2), msPerIterationWithoutVrf: round(auditNoVrfMs, 2), vrfVerifyMs: round(vrfVerifyMs, 2), exactFallbacks: auditResult.exactFallbacks, includes: "trace read + every tensor root recomputed + every element checked + BLS VRF verification of each journal entry" },
@@ -358,6 +379,7 @@ async function main() {
         iterationBytes,
         commitMsPerIteration: round(median(commitMs), 3),
         fullIterationMsPerIteration: round(median(iterationMs), 3),
+        trainerMsPerIteration: round(median(trainerMs), 3),
         nativeInnerMsPerIteration: round(median(nativeInnerMs), 3),
         coreMerkleMsPerIteration: round(median(coreMs), 3),
         sha256MsPerIteration: round(median(shaMs), 3),
@@ -376,7 +398,7 @@ async function main() {
     mkdirSync(dirname(outFile), { recursive: true });
     writeFileSync(outFile, JSON.stringify(result, null, 2) + "\n");
     log(`wrote ${outFile}`);
-    log(JSON.stringify({ testAccuracy: result.testAccuracy, overheadRatio: result.overheadRatio, overheadRatioVsMaskWorker: result.overheadRatioVsMaskWorker, overheadRatioCommitOnly: result.overheadRatioCommitOnly, cpuOverheadRatio: result.cpuOverheadRatio, commitVsSha256: result.commitVsSha256, commitVsSha256NativeInner: result.commitVsSha256NativeInner, commitVsSha256FullIteration: result.commitVsSha256FullIteration, auditVsTrain: result.auditVsTrain, vsTfjs: result.vsTfjs, stepMs, cpuMsPerStep, mainCpuMsPerStep, traceBytesPerIteration: result.trace.bytesPerIteration, loadAverage: result.loadAverage }));
+    log(JSON.stringify({ testAccuracy: result.testAccuracy, overheadRatio: result.overheadRatio, overheadRatioVsMaskWorker: result.overheadRatioVsMaskWorker, overheadRatioCommitOnly: result.overheadRatioCommitOnly, cpuOverheadRatio: result.cpuOverheadRatio, commitVsSha256: result.commitVsSha256, commitVsSha256NativeInner: result.commitVsSha256NativeInner, commitVsSha256FullIteration: result.commitVsSha256FullIteration, commitVsSha256Trainer: result.commitVsSha256Trainer, auditVsTrain: result.auditVsTrain, vsTfjs: result.vsTfjs, stepMs, cpuMsPerStep, mainCpuMsPerStep, traceBytesPerIteration: result.trace.bytesPerIteration, loadAverage: result.loadAverage }));
   } finally {
     bar?.stop();
     rmSync(scratch, { recursive: true, force: true });
