@@ -166,6 +166,7 @@ async function main() {
     const rec = probeRecords[1];
     if (!rec || rec.step !== step0.step + 1) throw new Error("the probe's second step reported no iteration");
     const outputs = probe.executor.outputs;
+    const step1 = { step: rec.step, outputs, seeds: rec.seeds, masks: rec.masks, replayable: rec.replayable };
     const bytes = new Uint8Array(probe.executor.buffer as ArrayBuffer);
     const h = new FastHasher();
     // the same roots with every inner node hashed by its own native call (no WebAssembly SIMD), side by side
@@ -184,13 +185,13 @@ async function main() {
     // the first reps run cold (interpreter / baseline JIT, and the SIMD module's baseline code until V8 tiers it up:
     // 2–3 times slower for about five reps); they are warm-up, not timed
     const warmup = 10;
-    // 150 timed reps (~3 s): the medians span several of the shared host's busy and quiet phases instead of one
+    // 150 timed reps (~4 s): the medians span several of the shared host's busy and quiet phases instead of one
     for (let r = 0; r < warmup + (quick ? 5 : 150); r++) {
       let s = performance.now();
       for (const o of outputs) h.tensorRoot(o);
       const a = performance.now() - s;
       s = performance.now();
-      committer.commit({ step: rec.step, outputs, seeds: rec.seeds, masks: rec.masks, replayable: rec.replayable });
+      committer.commit(step1);
       const b = performance.now() - s;
       s = performance.now();
       for (const o of outputs) tensorRoot(o);
@@ -203,7 +204,7 @@ async function main() {
       const e = performance.now() - s;
       trainerCommitter.commit(step0); // untimed: step 0, after step 1 of the previous rep, is hashed in full
       s = performance.now();
-      trainerCommitter.commit({ step: rec.step, outputs, seeds: rec.seeds, masks: rec.masks, replayable: rec.replayable });
+      trainerCommitter.commit(step1);
       const f = performance.now() - s;
       if (r < warmup) continue;
       trainerMs.push(f);
@@ -215,7 +216,6 @@ async function main() {
     }
     // the reused parameter roots are the right ones: the same iteration leaf as hashing every node
     trainerCommitter.commit(step0);
-    const step1 = { step: rec.step, outputs, seeds: rec.seeds, masks: rec.masks, replayable: rec.replayable };
     if (Buffer.compare(trainerCommitter.commit(step1).leaf, committer.commit(step1).leaf) !== 0) throw new Error("the trainer's committer made another iteration leaf");
     const iterationBytes = iterationElements(probeJob.template) * 4;
 

@@ -1,10 +1,10 @@
 /**
- * Fast roots of docs/SPEC.md §2 trees (bit-identical to `@refereed/core` merkle.ts; test/fasthash.test.ts
- * checks them against core on every shape class, on both inner-node paths).
+ * Fast roots of docs/SPEC.md §2 trees (bit-identical to `@refereed/core` merkle.ts;
+ * packages/engine/test/fasthash.test.ts checks them against core on every shape class, on both inner-node paths).
  *
  * Why a second implementation: with 1 KiB chunks the cost is per-call overhead, not SHA-256 itself. Each leaf
  * costs one native hash call (~0.2 µs on top of the hashing, which no JS can avoid); everything else per leaf is
- * kept to one native copy and one native string write, with no allocation:
+ * kept to one native string write and a 64th of a native copy, with no allocation:
  * - digests are asked for as "binary" (latin1) strings (`crypto.hash(alg, data, "buffer")` allocates a Buffer
  *   per digest and is about twice as slow for 1 KiB inputs, 2.5 times for 65-byte inner nodes) and written with
  *   `Buffer#latin1Write` straight into the parent's preimage;
@@ -47,9 +47,11 @@ function put(s: string, dst: Uint8Array, off: number): void {
  */
 export const SIMD_MIN_PARENTS = 3;
 
-
 export interface FastHasherOptions {
-  /** hash inner nodes four at a time in WebAssembly SIMD where available (default true); false: one native call each */
+  /**
+   * hash inner nodes four at a time in WebAssembly SIMD where available (default: true unless the environment has
+   * REFEREED_FASTHASH_SIMD=0); false: one native call each
+   */
   readonly simd?: boolean;
 }
 
@@ -86,7 +88,7 @@ export class FastHasher {
     this.rootBuf[0] = 0x02;
     this.stage = Buffer.alloc(STAGE_CHUNKS * CHUNK_BYTES + 1);
     this.stageViews = Array.from({ length: STAGE_CHUNKS }, (_, k) => this.stage.subarray(k * CHUNK_BYTES, (k + 1) * CHUNK_BYTES + 1));
-    this.x4 = options.simd === false ? null : sha256x4();
+    this.x4 = (options.simd ?? process.env.REFEREED_FASTHASH_SIMD !== "0") ? sha256x4() : null;
     this.mem = this.x4 === null ? Buffer.alloc(0) : Buffer.from(this.x4.memory.buffer);
   }
 
