@@ -32,7 +32,7 @@ import { trainerMetrics, type TrainerMetrics } from "./metrics.js";
 import { TrainerResponder } from "./responder.js";
 import { finalizeActions, trainerGameActions, withdrawActions, type RollupView } from "./solver.js";
 import { TrainerState, jobParamsFromStored, type StoredRollup } from "./state.js";
-import { adversaryFor, endStateOf, rollupTraceComplete, rollupTraceName, trainRollup } from "./train.js";
+import { adversaryFor, endStateOf, rollupTraceComplete, rollupTraceName, rollupTraceStatus, trainRollup } from "./train.js";
 import { ChainNudger, DEV_CHAIN_IDS, ProtocolReader, makePublicClient, protocolContracts, type JobParams, type ProtocolContracts } from "./shared/chain.js";
 import { BotConfigError, jsonSafe } from "./shared/config.js";
 import { TraceRollupData } from "./shared/data.js";
@@ -264,7 +264,10 @@ export async function runTrainer(config: TrainerConfig): Promise<TrainerHandle> 
       const count = Math.min(rollupSteps, stepsTotal - firstStep);
       const name = rollupTraceName(jobId, k);
       const dir = join(traceDir, name);
-      if (!rollupTraceComplete(dir, firstStep, count)) {
+      const status = rollupTraceStatus(dir, firstStep, count);
+      if (!status.complete) {
+        // a trace left by an earlier run that cannot be used is replaced; say so, and why
+        if (!status.absent) log.warn({ rollup: k, dir, reason: status.reason }, "rollup trace on disk is not usable; training the rollup again");
         const startState = k === 0 ? undefined : endStateOf(join(traceDir, rollupTraceName(jobId, k - 1)));
         const t0 = Date.now();
         log.info({ rollup: k, firstStep, count }, "training rollup");

@@ -72,16 +72,30 @@ export function adversaryFor(kind: "none" | AdversaryKind | undefined, job: Job,
   return !kind || kind === "none" ? null : makeAdversary(kind, job, step);
 }
 
-/** Whether rollup trace `dir` is complete: its manifest holds exactly the rollup [firstStep, firstStep + count). */
-export function rollupTraceComplete(dir: string, firstStep: number, count: number): boolean {
-  if (!existsSync(join(dir, "manifest.json"))) return false;
+/** Whether rollup trace `dir` holds exactly the rollup [firstStep, firstStep + count), and if not, why. */
+export type RollupTraceStatus = { readonly complete: true } | { readonly complete: false; readonly absent: boolean; readonly reason: string };
+
+export function rollupTraceStatus(dir: string, firstStep: number, count: number): RollupTraceStatus {
+  const no = (reason: string, absent = false): RollupTraceStatus => ({ complete: false, absent, reason });
+  if (!existsSync(join(dir, "manifest.json"))) return no(`no manifest in ${dir}`, true);
+  let m: TraceManifest;
   try {
-    const m = TraceReader.open(dir).manifest;
-    const r = m.rollups[0];
-    return m.rollups.length === 1 && !!r && r.firstStep === firstStep && r.count === count && m.iterations.length === count && m.iterations.every((it) => existsSync(join(dir, it.file)));
-  } catch {
-    return false;
+    m = TraceReader.open(dir).manifest;
+  } catch (e) {
+    return no(`unreadable: ${(e as Error).message}`);
   }
+  const r = m.rollups[0];
+  if (m.rollups.length !== 1 || !r) return no(`the manifest has ${m.rollups.length} rollups, expected 1`);
+  if (r.firstStep !== firstStep || r.count !== count) return no(`it holds steps [${r.firstStep}, ${r.firstStep + r.count}), expected [${firstStep}, ${firstStep + count})`);
+  if (m.iterations.length !== count) return no(`the manifest lists ${m.iterations.length} iterations, expected ${count}`);
+  const missing = m.iterations.find((it) => !existsSync(join(dir, it.file)));
+  if (missing) return no(`the file of step ${missing.step} (${missing.file}) is missing`);
+  return { complete: true };
+}
+
+/** Whether rollup trace `dir` is complete (`rollupTraceStatus`). */
+export function rollupTraceComplete(dir: string, firstStep: number, count: number): boolean {
+  return rollupTraceStatus(dir, firstStep, count).complete;
 }
 
 /** The state after rollup trace `dir`: the update nodes' outputs of its last iteration. */
