@@ -1,7 +1,8 @@
 /**
  * Worker thread entry: commits iterations (and writes the trace store) beside the training loop.
  * Protocol (messages from pipeline.ts):
- *   in  {type: "iteration", slot, step, examples, seeds, masks, replayable}   node outputs are in workerData.slots[slot]
+ *   in  {type: "iteration", slot, step, examples, seeds, masks, replayable, sourcesOnly}   node outputs are in
+ *       workerData.slots[slot]
  *   out {type: "committed", slot, step, nodeRoots, graphRoot, journalRoot, leaf, journal}
  *   in  {type: "finish"}  → out {type: "finished", manifest}
  *   out {type: "error", message, stack}
