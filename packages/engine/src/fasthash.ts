@@ -20,7 +20,7 @@
  */
 import { hash } from "node:crypto";
 import { CHUNK_BYTES, CHUNK_ELEMS, Kind, numLeavesFor, zeroSubtree } from "@refereed/core";
-import { sha256x4, WASM_PAGE, type Sha256x4 } from "./sha256x4.js";
+import { PREIMAGE_BYTES as PRE, childSlot as slot, sha256x4, WASM_PAGE, type Sha256x4 } from "./sha256x4.js";
 
 /** `Buffer#latin1Write` (one fast native call, undocumented but on Buffer.prototype since Node 0.x) with a fallback. */
 type Latin1Write = (this: Buffer, s: string, offset: number, length: number) => number;
@@ -31,11 +31,6 @@ const latin1Write: Latin1Write =
     : function (this: Buffer, s: string, offset: number, length: number) {
         return this.write(s, offset, length, "latin1");
       };
-
-/** byte offset of child j's digest in its parent's preimage within a level buffer */
-function slot(j: number): number {
-  return 65 * (j >> 1) + 1 + 32 * (j & 1);
-}
 
 function put(s: string, dst: Uint8Array, off: number): void {
   for (let i = 0; i < 32; i++) dst[off + i] = s.charCodeAt(i);
@@ -121,7 +116,7 @@ export class FastHasher {
       const cap = old >= (need[l] ?? 0) ? old : Math.max(need[l]!, 2 * old);
       this.offsets[l] = end;
       this.capacities[l] = cap;
-      end += 65 * cap;
+      end += PRE * cap;
     }
     if (this.x4 === null) {
       if (this.mem.length < end) this.mem = Buffer.alloc(end);
@@ -132,7 +127,7 @@ export class FastHasher {
       this.mem = Buffer.from(memory.buffer);
     }
     for (let l = 0; l < this.capacities.length; l++) {
-      for (let j = 0, o = this.offsets[l]!; j < this.capacities[l]!; j++, o += 65) this.mem[o] = 0x01;
+      for (let j = 0, o = this.offsets[l]!; j < this.capacities[l]!; j++, o += PRE) this.mem[o] = 0x01;
     }
   }
 
@@ -146,6 +141,12 @@ export class FastHasher {
     return this.offsets[0]!;
   }
 
+  /** Writes leaf j's digest where `leafSink` said: into its parent's preimage, or for a one-leaf tree the top. */
+  private putLeaf(digest: string, sink: number, j: number): void {
+    if (sink < 0) latin1Write.call(this.rootBuf, digest, 10, 32);
+    else latin1Write.call(this.mem, digest, sink + slot(j), 32);
+  }
+
   /**
    * Hashes the levels above n leaves whose digests are already in their parents' preimages (`leafSink`), padding
    * with ZERO subtrees per SPEC §2; the top lands in rootBuf[10..42).
@@ -155,16 +156,16 @@ export class FastHasher {
     for (let width = n, l = 0; width > 1; width = (width + 1) >> 1, l++) {
       const parents = (width + 1) >> 1;
       const src = this.offsets[l]!;
-      if (width & 1) mem.set(zeroSubtree(l), src + 65 * (parents - 1) + 33);
+      if (width & 1) mem.set(zeroSubtree(l), src + slot(width)); // the missing right child of the last parent
       if (parents === 1) {
-        latin1Write.call(this.rootBuf, hash("sha256", mem.subarray(src, src + 65), "binary"), 10, 32);
+        latin1Write.call(this.rootBuf, hash("sha256", mem.subarray(src, src + PRE), "binary"), 10, 32);
         return;
       }
       const dst = this.offsets[l + 1]!;
       if (this.x4 !== null && parents >= SIMD_MIN_PARENTS) this.x4.level(src, dst, (parents + 3) >> 2);
       else {
         for (let j = 0; j < parents; j++) {
-          latin1Write.call(mem, hash("sha256", mem.subarray(src + 65 * j, src + 65 * j + 65), "binary"), dst + slot(j), 32);
+          latin1Write.call(mem, hash("sha256", mem.subarray(src + PRE * j, src + PRE * (j + 1)), "binary"), dst + slot(j), 32);
         }
       }
     }
@@ -199,18 +200,14 @@ export class FastHasher {
       for (let k = 0; k < m; k++) {
         // the 0x00 prefix of chunk k goes over the last byte of chunk k − 1, which is hashed already
         stage[k * CHUNK_BYTES] = 0;
-        const d = hash("sha256", views[k]!, "binary");
-        if (sink < 0) latin1Write.call(this.rootBuf, d, 10, 32);
-        else latin1Write.call(this.mem, d, sink + slot(c0 + k), 32);
+        this.putLeaf(hash("sha256", views[k]!, "binary"), sink, c0 + k);
       }
     }
     if (full < nc) {
       // the short last chunk (not padded)
       const from = full * CHUNK_BYTES;
       src.copy(leaf, 1, from, src.length);
-      const d = hash("sha256", leaf.subarray(0, src.length - from + 1), "binary");
-      if (sink < 0) latin1Write.call(this.rootBuf, d, 10, 32);
-      else latin1Write.call(this.mem, d, sink + slot(full), 32);
+      this.putLeaf(hash("sha256", leaf.subarray(0, src.length - from + 1), "binary"), sink, full);
     }
     this.top(nc);
     return this.root(Kind.Tensor, n);
@@ -230,9 +227,7 @@ export class FastHasher {
         pre = this.varLeafView = this.varLeaf.subarray(0, data.length + 1);
       }
       pre.set(data, 1);
-      const d = hash("sha256", pre, "binary");
-      if (sink < 0) latin1Write.call(this.rootBuf, d, 10, 32);
-      else latin1Write.call(this.mem, d, sink + slot(i), 32);
+      this.putLeaf(hash("sha256", pre, "binary"), sink, i);
     }
     this.top(n);
     return this.root(kind, n);

@@ -27,10 +27,17 @@ const K = [
 ];
 const IV = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
 
-/** preimage length of an inner node and the stride of its parents in a level */
-const PRE = 65;
+/** preimage length of an inner node (0x01 || left || right) and the stride of the parents in a level */
+export const PREIMAGE_BYTES = 65;
+const PRE = PREIMAGE_BYTES;
+
+/** Byte offset of child j's digest in a level of its parents' preimages (parent j >> 1, left or right half). */
+export function childSlot(j: number): number {
+  return PRE * (j >> 1) + 1 + 32 * (j & 1);
+}
+
 /** lane k's digest offset from the group's first output slot (parents 4g..4g+3 → slots of two next-level preimages) */
-const OUT = [1, 33, PRE + 1, PRE + 33];
+const OUT = [0, 1, 2, 3].map(childSlot);
 
 // ── a tiny WebAssembly assembler ──
 const SIMD = 0xfd;
