@@ -422,8 +422,12 @@ export class TraceReader {
     return file;
   }
 
-  /** Node `node`'s output: the stored bytes when the file holds them (no replay), else the replayed (checked) ones. */
+  /**
+   * Node `node`'s output: the stored bytes when the file holds them (no replay), else the replayed (checked) ones.
+   * A node outside the template is refused.
+   */
   private outputOf(it: IterationFile, node: number): Float32Array {
+    if (!Number.isInteger(node) || node < 0 || node >= it.nodeRoots.length) throw new TraceFormatError(this.dir, `node ${node} outside [0, ${it.nodeRoots.length})`);
     return this.held.get(it)?.[node] ?? it.outputs[node]!;
   }
 
@@ -540,8 +544,6 @@ export class TraceReader {
   /** Serves a proof of element `element` of node `node` in iteration `step`, up to the rollup root. */
   proveElement(step: number, node: number, element: number): ElementProof {
     const it = this.readIteration(step);
-    const t = this.template;
-    if (!Number.isInteger(node) || node < 0 || node >= t.nodes.length) throw new TraceFormatError(this.dir, `node ${node} outside [0, ${t.nodes.length})`);
     const tensor = this.outputOf(it, node);
     const tree = tensorTree(tensor);
     if (!equalBytes(tree.root, it.nodeRoots[node]!)) throw new TraceFormatError(join(this.dir, iterationFileName(step)), `node ${node} data does not match its committed tensor root`);
@@ -569,7 +571,6 @@ export class TraceReader {
   /** A contiguous element range [start, end) of a node's output with its chunk multiproof (SPEC §2.3). */
   openRange(step: number, node: number, start: number, end: number): RangeOpening & { tensorRoot: Uint8Array; tensorLen: number } {
     const it = this.readIteration(step);
-    if (!Number.isInteger(node) || node < 0 || node >= it.nodeRoots.length) throw new TraceFormatError(this.dir, `node ${node} outside [0, ${it.nodeRoots.length})`);
     const tensor = this.outputOf(it, node);
     return { ...openRange(tensor, tensorTree(tensor), start, end), tensorRoot: it.nodeRoots[node]!, tensorLen: tensor.length };
   }
