@@ -105,6 +105,8 @@ function jobFor(train: Dataset, dsRoot: Uint8Array, scheme: "bls12-381" | "hash-
 }
 
 type Mode = "baseline" | "baselineMaskWorker" | "commitNoTrace" | "commit" | "protocol" | "protocolNoble" | "protocolNormalPriority" | "protocolCopy";
+/** the configurations that only train: no commitments, no journal, no trace */
+const trainsOnly = (m: Mode): boolean => m === "baseline" || m === "baselineMaskWorker";
 
 async function makeTrainer(mode: Mode, train: Dataset, dsRoot: Uint8Array, traceDir: string | undefined) {
   const bls = mode.startsWith("protocol");
@@ -112,7 +114,7 @@ async function makeTrainer(mode: Mode, train: Dataset, dsRoot: Uint8Array, trace
   const scheme = bls ? "bls12-381" : "hash-insecure";
   const job = jobFor(train, dsRoot, scheme);
   const seeds = new HashSeedProvider(HASH_KEY);
-  const sink = mode === "baseline" || mode === "baselineMaskWorker" ? undefined : new WorkerCommitSink({ job, traceDir, rollupSize: 25, keep: false, background, zeroCopy: mode !== "protocolCopy" });
+  const sink = trainsOnly(mode) ? undefined : new WorkerCommitSink({ job, traceDir, rollupSize: 25, keep: false, background, zeroCopy: mode !== "protocolCopy" });
   const source =
     bls || mode === "baselineMaskWorker"
       ? new WorkerDropoutSource({ job, scheme, key: bls ? BLS.sk : HASH_KEY, evaluator: mode === "protocolNoble" ? "noble" : "mcl-wasm", background, stepsPerEpoch: Math.floor(train.n / MODEL.batch), lookahead: 6 })
@@ -176,44 +178,38 @@ async function main() {
     // the trainer's path (the commit worker's IterationCommitter, default options): step 1 committed right after
     // step 0, so its parameter roots are step 0's update roots (the same bytes) and the parameters are not hashed
     const trainerCommitter = new IterationCommitter(probeJob.template);
-    const trainerMs: number[] = [];
-    const commitMs: number[] = [];
-    const iterationMs: number[] = [];
-    const coreMs: number[] = [];
-    const shaMs: number[] = [];
-    const nativeInnerMs: number[] = [];
+    // each probe's run is timed (its `before`, if any, is not), all in one loop so that they share the host's phases
+    const rootsOf = (hasher: FastHasher) => () => {
+      for (const o of outputs) hasher.tensorRoot(o);
+    };
+    const probes: Record<"commit" | "iteration" | "core" | "sha" | "nativeInner" | "trainer", { run: () => unknown; before?: () => unknown; ms: number[] }> = {
+      commit: { run: rootsOf(h), ms: [] },
+      iteration: { run: () => committer.commit(step1), ms: [] },
+      core: {
+        run: () => {
+          for (const o of outputs) tensorRoot(o);
+        },
+        ms: [],
+      },
+      sha: { run: () => sha256(bytes), ms: [] },
+      nativeInner: { run: rootsOf(hNative), ms: [] },
+      // step 0 first, untimed: after step 1 of the previous rep it is hashed in full
+      trainer: { before: () => trainerCommitter.commit(step0), run: () => trainerCommitter.commit(step1), ms: [] },
+    };
     // the first reps run cold (interpreter / baseline JIT, and the SIMD module's baseline code until V8 tiers it up:
     // 2–3 times slower for about five reps); they are warm-up, not timed
     const warmup = 10;
     // 150 timed reps (~4 s): the medians span several of the shared host's busy and quiet phases instead of one
     for (let r = 0; r < warmup + (quick ? 5 : 150); r++) {
-      let s = performance.now();
-      for (const o of outputs) h.tensorRoot(o);
-      const a = performance.now() - s;
-      s = performance.now();
-      committer.commit(step1);
-      const b = performance.now() - s;
-      s = performance.now();
-      for (const o of outputs) tensorRoot(o);
-      const c = performance.now() - s;
-      s = performance.now();
-      sha256(bytes);
-      const d = performance.now() - s;
-      s = performance.now();
-      for (const o of outputs) hNative.tensorRoot(o);
-      const e = performance.now() - s;
-      trainerCommitter.commit(step0); // untimed: step 0, after step 1 of the previous rep, is hashed in full
-      s = performance.now();
-      trainerCommitter.commit(step1);
-      const f = performance.now() - s;
-      if (r < warmup) continue;
-      trainerMs.push(f);
-      nativeInnerMs.push(e);
-      commitMs.push(a);
-      iterationMs.push(b);
-      coreMs.push(c);
-      shaMs.push(d);
+      for (const p of Object.values(probes)) {
+        p.before?.();
+        const s = performance.now();
+        p.run();
+        const ms = performance.now() - s;
+        if (r >= warmup) p.ms.push(ms);
+      }
     }
+    const { commit: { ms: commitMs }, iteration: { ms: iterationMs }, core: { ms: coreMs }, sha: { ms: shaMs }, nativeInner: { ms: nativeInnerMs }, trainer: { ms: trainerMs } } = probes;
     // the reused parameter roots are the right ones: the same iteration leaf as hashing every node
     trainerCommitter.commit(step0);
     if (Buffer.compare(trainerCommitter.commit(step1).leaf, committer.commit(step1).leaf) !== 0) throw new Error("the trainer's committer made another iteration leaf");
@@ -265,7 +261,7 @@ async function main() {
     const blockSteps = quick ? 15 : 60;
     const modes: Mode[] = ["baseline", "baselineMaskWorker", "commitNoTrace", "commit", "protocol", "protocolNoble", "protocolNormalPriority", "protocolCopy"];
     const runs = Object.fromEntries(
-      await Promise.all(modes.map(async (m) => [m, await makeTrainer(m, train, dsRoot, m === "baseline" || m === "baselineMaskWorker" || m === "commitNoTrace" ? undefined : join(scratch, `trace-${m}`))] as const)),
+      await Promise.all(modes.map(async (m) => [m, await makeTrainer(m, train, dsRoot, trainsOnly(m) || m === "commitNoTrace" ? undefined : join(scratch, `trace-${m}`))] as const)),
     );
     const perUnit = () => Object.fromEntries([...modes, "tfjs"].map((k) => [k, [] as number[]])) as Record<Mode | "tfjs", number[]>;
     const times = perUnit();
