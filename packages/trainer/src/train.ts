@@ -72,9 +72,10 @@ export function adversaryFor(kind: "none" | AdversaryKind | undefined, job: Job,
   return !kind || kind === "none" ? null : makeAdversary(kind, job, step);
 }
 
-/** Whether rollup trace `dir` holds exactly the rollup [firstStep, firstStep + count), and if not, why. */
+/** A rollup trace on disk: complete, or not and why (`absent`: there is no trace there at all). */
 export type RollupTraceStatus = { readonly complete: true } | { readonly complete: false; readonly absent: boolean; readonly reason: string };
 
+/** Whether rollup trace `dir` holds exactly the rollup [firstStep, firstStep + count), and if not, why. */
 export function rollupTraceStatus(dir: string, firstStep: number, count: number): RollupTraceStatus {
   const no = (reason: string, absent = false): RollupTraceStatus => ({ complete: false, absent, reason });
   if (!existsSync(join(dir, "manifest.json"))) return no(`no manifest in ${dir}`, true);
