@@ -21,9 +21,11 @@
  * Keys: testAccuracy (protocol run, 3 epochs), accuracyCurve, overheadRatio (protocol / baseline − 1),
  * overheadRatioVsMaskWorker (protocol / baselineMaskWorker − 1),
  * overheadRatioCommitOnly (commit / baseline − 1), commitVsSha256 (throughput of the tensor roots of every node
- * output of one iteration / one SHA-256 over the same bytes), commitVsSha256NativeInner (the same with every inner
- * node hashed by its own native call instead of four at a time in WebAssembly SIMD, timed in the same loop: ADR
- * 0012's comparison), commitVsSha256FullIteration (the same for the whole
+ * output of one iteration / one SHA-256 over the same bytes; the tensor trees in the native SHA-256 tree where it is
+ * built, ADR 0013, else as commitVsSha256Wasm), commitVsSha256Wasm (the same roots without the native tree: leaves
+ * one node:crypto call each, inner nodes four at a time in WebAssembly SIMD; ADR 0013's comparison, timed in the same
+ * loop), commitVsSha256NativeInner (the same with every inner node hashed by its own node:crypto call too: ADR
+ * 0012's comparison), nativeHash (whether the native tree was in use, and why not), commitVsSha256FullIteration (the same for the whole
  * iteration commitment: tensor roots without parameter-root reuse, graph root, journal, iteration leaf),
  * commitVsSha256Trainer (the whole iteration commitment as the trainer's commit worker makes it, right after the
  * previous step: the parameters' roots are the previous update's, not hashed again; same bytes, same SHA-256),
@@ -53,6 +55,7 @@ import {
   loadMnist,
   makeJob,
   makeJobSpec,
+  nativeTreeStatus,
   type Dataset,
   type IterationRecord,
   type MlpConfig,
@@ -171,8 +174,10 @@ async function main() {
     const step1 = { step: rec.step, outputs, seeds: rec.seeds, masks: rec.masks, replayable: rec.replayable };
     const bytes = new Uint8Array(probe.executor.buffer as ArrayBuffer);
     const h = new FastHasher();
-    // the same roots with every inner node hashed by its own native call (no WebAssembly SIMD), side by side
-    const hNative = new FastHasher({ simd: false });
+    // the same roots without the native tree (leaves by node:crypto, inner nodes in WebAssembly SIMD), and with
+    // every inner node hashed by its own node:crypto call as well, side by side
+    const hWasm = new FastHasher({ native: false });
+    const hNative = new FastHasher({ native: false, simd: false });
     // every node's tensor root recomputed (no parameter-root reuse), graph root, journal, iteration leaf
     const committer = new IterationCommitter(probeJob.template, { reuseParamRoots: false });
     // the trainer's path (the commit worker's IterationCommitter, default options): step 1 committed right after
@@ -182,7 +187,7 @@ async function main() {
     const rootsOf = (hasher: FastHasher) => () => {
       for (const o of outputs) hasher.tensorRoot(o);
     };
-    const probes: Record<"commit" | "iteration" | "core" | "sha" | "nativeInner" | "trainer", { run: () => unknown; before?: () => unknown; ms: number[] }> = {
+    const probes: Record<"commit" | "iteration" | "core" | "sha" | "wasm" | "nativeInner" | "trainer", { run: () => unknown; before?: () => unknown; ms: number[] }> = {
       commit: { run: rootsOf(h), ms: [] },
       iteration: { run: () => committer.commit(step1), ms: [] },
       core: {
@@ -192,6 +197,7 @@ async function main() {
         ms: [],
       },
       sha: { run: () => sha256(bytes), ms: [] },
+      wasm: { run: rootsOf(hWasm), ms: [] },
       nativeInner: { run: rootsOf(hNative), ms: [] },
       // step 0 first, untimed: after step 1 of the previous rep it is hashed in full
       trainer: { before: () => trainerCommitter.commit(step0), run: () => trainerCommitter.commit(step1), ms: [] },
@@ -209,7 +215,7 @@ async function main() {
         if (r >= warmup) p.ms.push(ms);
       }
     }
-    const { commit: { ms: commitMs }, iteration: { ms: iterationMs }, core: { ms: coreMs }, sha: { ms: shaMs }, nativeInner: { ms: nativeInnerMs }, trainer: { ms: trainerMs } } = probes;
+    const { commit: { ms: commitMs }, iteration: { ms: iterationMs }, core: { ms: coreMs }, sha: { ms: shaMs }, wasm: { ms: wasmMs }, nativeInner: { ms: nativeInnerMs }, trainer: { ms: trainerMs } } = probes;
     // the reused parameter roots are the right ones: the same iteration leaf as hashing every node
     trainerCommitter.commit(step0);
     if (Buffer.compare(trainerCommitter.commit(step1).leaf, committer.commit(step1).leaf) !== 0) throw new Error("the trainer's committer made another iteration leaf");
@@ -355,7 +361,9 @@ async function main() {
       // a shared machine hit both sides of a pair alike)
       overheadRatioPairedMedian: times.protocol.length ? round(median(times.protocol.map((p, i) => p / times.baseline[i]! - 1))) : null,
       commitVsSha256: round(median(shaMs) / median(commitMs)),
+      commitVsSha256Wasm: round(median(shaMs) / median(wasmMs)),
       commitVsSha256NativeInner: round(median(shaMs) / median(nativeInnerMs)),
+      nativeHash: nativeTreeStatus(),
       commitVsSha256CoreMerkle: round(median(shaMs) / median(coreMs)),
       commitVsSha256FullIteration: round(median(shaMs) / median(iterationMs)),
       commitVsSha256Trainer: round(median(shaMs) / median(trainerMs)),
@@ -376,6 +384,7 @@ async function main() {
         commitMsPerIteration: round(median(commitMs), 3),
         fullIterationMsPerIteration: round(median(iterationMs), 3),
         trainerMsPerIteration: round(median(trainerMs), 3),
+        wasmMsPerIteration: round(median(wasmMs), 3),
         nativeInnerMsPerIteration: round(median(nativeInnerMs), 3),
         coreMerkleMsPerIteration: round(median(coreMs), 3),
         sha256MsPerIteration: round(median(shaMs), 3),
@@ -394,7 +403,7 @@ async function main() {
     mkdirSync(dirname(outFile), { recursive: true });
     writeFileSync(outFile, JSON.stringify(result, null, 2) + "\n");
     log(`wrote ${outFile}`);
-    log(JSON.stringify({ testAccuracy: result.testAccuracy, overheadRatio: result.overheadRatio, overheadRatioVsMaskWorker: result.overheadRatioVsMaskWorker, overheadRatioCommitOnly: result.overheadRatioCommitOnly, cpuOverheadRatio: result.cpuOverheadRatio, commitVsSha256: result.commitVsSha256, commitVsSha256NativeInner: result.commitVsSha256NativeInner, commitVsSha256FullIteration: result.commitVsSha256FullIteration, commitVsSha256Trainer: result.commitVsSha256Trainer, auditVsTrain: result.auditVsTrain, vsTfjs: result.vsTfjs, stepMs, cpuMsPerStep, mainCpuMsPerStep, traceBytesPerIteration: result.trace.bytesPerIteration, loadAverage: result.loadAverage }));
+    log(JSON.stringify({ testAccuracy: result.testAccuracy, overheadRatio: result.overheadRatio, overheadRatioVsMaskWorker: result.overheadRatioVsMaskWorker, overheadRatioCommitOnly: result.overheadRatioCommitOnly, cpuOverheadRatio: result.cpuOverheadRatio, commitVsSha256: result.commitVsSha256, commitVsSha256Wasm: result.commitVsSha256Wasm, commitVsSha256NativeInner: result.commitVsSha256NativeInner, commitVsSha256FullIteration: result.commitVsSha256FullIteration, commitVsSha256Trainer: result.commitVsSha256Trainer, auditVsTrain: result.auditVsTrain, vsTfjs: result.vsTfjs, stepMs, cpuMsPerStep, mainCpuMsPerStep, traceBytesPerIteration: result.trace.bytesPerIteration, loadAverage: result.loadAverage }));
   } finally {
     bar?.stop();
     rmSync(scratch, { recursive: true, force: true });

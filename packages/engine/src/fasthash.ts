@@ -17,9 +17,12 @@
  * - inner nodes (two SHA-256 blocks each, so mostly call overhead when hashed natively) are hashed four at a time
  *   in WebAssembly SIMD (sha256x4.ts, ADR 0012) where a level has at least `SIMD_MIN_PARENTS` parents; the level
  *   preimages live in that module's memory.
+ * Where the native SHA-256 tree is built and usable (native-hash.ts, ADR 0013), a tensor's whole chunk tree is one
+ * call into it instead, and the path above serves only `rootOfLeaves` and machines without it.
  */
 import { hash } from "node:crypto";
 import { CHUNK_BYTES, CHUNK_ELEMS, Kind, numLeavesFor, zeroSubtree } from "@refereed/core";
+import { nativeTree, type NativeTree } from "./native-hash.js";
 import { PREIMAGE_BYTES as PRE, childSlot as slot, sha256x4, WASM_PAGE, type Sha256x4 } from "./sha256x4.js";
 
 /** `Buffer#latin1Write` (one fast native call, undocumented but on Buffer.prototype since Node 0.x) with a fallback. */
@@ -48,6 +51,11 @@ export interface FastHasherOptions {
    * REFEREED_FASTHASH_SIMD=0); false: one native call each
    */
   readonly simd?: boolean;
+  /**
+   * compute tensor trees in the native SHA-256 tree where it is built and usable (default: true; its loader honours
+   * REFEREED_NATIVE_HASH=0); false: always the path above
+   */
+  readonly native?: boolean;
 }
 
 /**
@@ -68,6 +76,10 @@ export class FastHasher {
   private varLeafView = this.varLeaf;
   /** 0x02 || u8(kind) || u64be(len) || top */
   private readonly rootBuf = Buffer.alloc(42);
+  /** the native SHA-256 tree for tensors, or null */
+  private readonly tree: NativeTree | null;
+  /** rootBuf[10..42): where the native tree writes a tensor's top */
+  private readonly topView: Uint8Array;
   /** the four-lane level hash, whose memory holds the regions below, or null (native calls only) */
   private readonly x4: Sha256x4 | null;
   /**
@@ -81,10 +93,17 @@ export class FastHasher {
 
   constructor(options: FastHasherOptions = {}) {
     this.rootBuf[0] = 0x02;
+    this.topView = this.rootBuf.subarray(10, 42);
+    this.tree = options.native === false ? null : nativeTree();
     this.stage = Buffer.alloc(STAGE_CHUNKS * CHUNK_BYTES + 1);
     this.stageViews = Array.from({ length: STAGE_CHUNKS }, (_, k) => this.stage.subarray(k * CHUNK_BYTES, (k + 1) * CHUNK_BYTES + 1));
     this.x4 = (options.simd ?? process.env.REFEREED_FASTHASH_SIMD !== "0") ? sha256x4() : null;
     this.mem = this.x4 === null ? Buffer.alloc(0) : Buffer.from(this.x4.memory.buffer);
+  }
+
+  /** whether tensor trees are computed by the native SHA-256 tree */
+  get native(): boolean {
+    return this.tree !== null;
   }
 
   /** whether inner nodes are hashed four at a time */
@@ -186,6 +205,10 @@ export class FastHasher {
   tensorRoot(t: Float32Array): Uint8Array {
     const n = t.length;
     if (n < 1) throw new RangeError("a tensor needs at least one element");
+    if (this.tree !== null) {
+      this.tree.tensorTop(t, this.topView);
+      return this.root(Kind.Tensor, n);
+    }
     const src = Buffer.from(t.buffer, t.byteOffset, t.byteLength);
     const nc = Math.ceil(n / CHUNK_ELEMS);
     const full = Math.floor(n / CHUNK_ELEMS);

@@ -12,6 +12,7 @@ export * from "./job.js";
 export * from "./trainer.js";
 export * from "./fasthash.js";
 export * from "./sha256x4.js";
+export * from "./native-hash.js";
 export * from "./vdo.js";
 export * from "./commit.js";
 export * from "./trace.js";
