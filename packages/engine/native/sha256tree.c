@@ -16,6 +16,7 @@
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,7 +118,7 @@ __attribute__((target("sha,sse4.1,ssse3"))) static void compress_x(uint32_t *con
   compress_lanes(LANES, st, p, nblocks);
 }
 
-static int cpu_ok(void) {
+static int cpu_has_sha(void) {
   unsigned a, b, c, d;
   if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
   if (!(c & (1u << 9)) || !(c & (1u << 19))) return 0; /* SSSE3, SSE4.1 */
@@ -133,7 +134,7 @@ static void compress(uint32_t st[8], const uint8_t *p, size_t nblocks) {
 static void compress_x(uint32_t *const st[LANES], const uint8_t *const p[LANES], size_t nblocks) {
   (void)st, (void)p, (void)nblocks;
 }
-static int cpu_ok(void) { return 0; }
+static int cpu_has_sha(void) { return 0; }
 #endif
 
 static void put_be32(uint8_t *o, uint32_t v) {
@@ -257,6 +258,17 @@ static void tensor_top(const uint8_t *data, size_t n, uint8_t *scratch, uint8_t 
     width = parents;
   }
   memcpy(out, scratch, 32);
+}
+
+/*
+ * cpu_has_sha, asked once per process: CPUID is a serializing instruction, and under a hypervisor it traps (it cost
+ * ~20 us per call here, more than hashing a 32 KB tensor). Threads race only to store the same value.
+ */
+static _Atomic int cpu_state = -1;
+static int cpu_ok(void) {
+  int s = atomic_load_explicit(&cpu_state, memory_order_relaxed);
+  if (s < 0) atomic_store_explicit(&cpu_state, s = cpu_has_sha(), memory_order_relaxed);
+  return s;
 }
 
 /* ---- N-API ---- */
