@@ -19,7 +19,9 @@
  *   tfjs       @tensorflow/tfjs (pure JS CPU backend): the same MLP, dropout, optimizer and batches
  *
  * Keys: testAccuracy (protocol run, 3 epochs), accuracyCurve, overheadRatio (protocol / baseline − 1),
- * overheadRatioVsMaskWorker (protocol / baselineMaskWorker − 1),
+ * overheadRatioVsMaskWorker (protocol / baselineMaskWorker − 1), overheadRatioPairs (the same comparison as the
+ * median of 60 pairs of 20-step blocks run side by side, after the interleaved blocks) and overheadRatioPairsCi90
+ * (its 90% bootstrap interval),
  * overheadRatioCommitOnly (commit / baseline − 1), commitVsSha256 (throughput of the tensor roots of every node
  * output of one iteration / one SHA-256 over the same bytes; the tensor trees in the native SHA-256 tree where it is
  * built, ADR 0013, else as commitVsSha256Wasm), commitVsSha256Wasm (the same roots without the native tree: leaves
@@ -85,6 +87,17 @@ const median = (xs: number[]): number => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
+/**
+ * The central `level` interval of the median of xs, by 2,000 resamplings with replacement (a fixed-seed LCG, so the
+ * same data give the same interval).
+ */
+function bootstrapMedianCi(xs: number[], level: number): [number, number] {
+  let seed = 0x2545f491;
+  const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const meds = Array.from({ length: 2000 }, () => median(Array.from({ length: xs.length }, () => xs[Math.floor(next() * xs.length)]!))).sort((a, b) => a - b);
+  const tail = Math.floor(((1 - level) / 2) * meds.length);
+  return [meds[tail]!, meds[meds.length - 1 - tail]!];
+}
 const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
 /** The progress of the current part (stderr); `log` prints its lines around it. */
 let bar: Progress | null = null;
@@ -329,6 +342,38 @@ async function main() {
     }
     bar.done();
     bar = null;
+
+    // ── 2b. the overhead in short pairs: protocol against baselineMaskWorker, blocks of 20 steps side by side ──
+    // The interleaved blocks above compare medians of blocks that ran up to a whole round (~8 s) apart, and the
+    // shared host's phases last seconds: one run's overheadRatio moved by ±0.07 from run to run. Here each protocol
+    // block runs right after (or, every other round, right before) a baselineMaskWorker block of the same length, and
+    // the figure is the median of the pairs' ratios, with a bootstrap interval over the pairs.
+    const pairRounds = quick ? 6 : 60;
+    const pairSteps = 20;
+    const pairBlock = async (m: Mode): Promise<number> => {
+      const r = runs[m]!;
+      collect?.();
+      const start = performance.now();
+      for (let s = 0; s < pairSteps; s++) await r.trainer.runStep();
+      await r.drain();
+      const ms = (performance.now() - start) / pairSteps;
+      await r.settle();
+      return ms;
+    };
+    const pairs: { baselineMaskWorker: number; protocol: number }[] = [];
+    bar = progress({ label: "paired blocks", total: pairRounds });
+    for (let i = 0; i < pairRounds; i++) {
+      const order: Mode[] = i % 2 === 0 ? ["baselineMaskWorker", "protocol"] : ["protocol", "baselineMaskWorker"];
+      const t: Partial<Record<Mode, number>> = {};
+      for (const m of order) t[m] = await pairBlock(m);
+      pairs.push({ baselineMaskWorker: t.baselineMaskWorker!, protocol: t.protocol! });
+      bar.tick(1);
+    }
+    bar.done();
+    bar = null;
+    const pairRatios = pairs.map((p) => p.protocol / p.baselineMaskWorker - 1);
+    const pairCi = bootstrapMedianCi(pairRatios, 0.9);
+
     for (const m of modes) await runs[m]!.close();
     // audit of a trace without BLS proofs (hash seed scheme): the element checks and root verification alone
     const reader2 = TraceReader.open(join(scratch, "trace-commit"));
@@ -360,6 +405,9 @@ async function main() {
       // the median over blocks of each block's protocol/baseline ratio (the blocks run back to back, so slow phases of
       // a shared machine hit both sides of a pair alike)
       overheadRatioPairedMedian: times.protocol.length ? round(median(times.protocol.map((p, i) => p / times.baseline[i]! - 1))) : null,
+      // section 2b: the median of 60 side-by-side pairs of 20-step blocks, protocol / baselineMaskWorker − 1
+      overheadRatioPairs: round(median(pairRatios)),
+      overheadRatioPairsCi90: pairCi.map((x) => round(x)),
       commitVsSha256: round(median(shaMs) / median(commitMs)),
       commitVsSha256Wasm: round(median(shaMs) / median(wasmMs)),
       commitVsSha256NativeInner: round(median(shaMs) / median(nativeInnerMs)),
@@ -379,6 +427,7 @@ async function main() {
       cpuOverheadRatioCommitOnly: cpuMsPerStep.commit !== null && cpuMsPerStep.baseline ? round(cpuMsPerStep.commit / cpuMsPerStep.baseline - 1) : null,
       loadAverage: loadavg().map((x) => round(x, 2)),
       blocks: { count: blocks, stepsPerBlock: blockSteps, times, cpu },
+      pairs: { rounds: pairRounds, stepsPerBlock: pairSteps, msPerStep: pairs.map((p) => ({ baselineMaskWorker: round(p.baselineMaskWorker, 3), protocol: round(p.protocol, 3) })) },
       commitment: {
         iterationBytes,
         commitMsPerIteration: round(median(commitMs), 3),
@@ -403,7 +452,7 @@ async function main() {
     mkdirSync(dirname(outFile), { recursive: true });
     writeFileSync(outFile, JSON.stringify(result, null, 2) + "\n");
     log(`wrote ${outFile}`);
-    log(JSON.stringify({ testAccuracy: result.testAccuracy, overheadRatio: result.overheadRatio, overheadRatioVsMaskWorker: result.overheadRatioVsMaskWorker, overheadRatioCommitOnly: result.overheadRatioCommitOnly, cpuOverheadRatio: result.cpuOverheadRatio, commitVsSha256: result.commitVsSha256, commitVsSha256Wasm: result.commitVsSha256Wasm, commitVsSha256NativeInner: result.commitVsSha256NativeInner, commitVsSha256FullIteration: result.commitVsSha256FullIteration, commitVsSha256Trainer: result.commitVsSha256Trainer, auditVsTrain: result.auditVsTrain, vsTfjs: result.vsTfjs, stepMs, cpuMsPerStep, mainCpuMsPerStep, traceBytesPerIteration: result.trace.bytesPerIteration, loadAverage: result.loadAverage }));
+    log(JSON.stringify({ testAccuracy: result.testAccuracy, overheadRatio: result.overheadRatio, overheadRatioPairs: result.overheadRatioPairs, overheadRatioPairsCi90: result.overheadRatioPairsCi90, overheadRatioVsMaskWorker: result.overheadRatioVsMaskWorker, overheadRatioCommitOnly: result.overheadRatioCommitOnly, cpuOverheadRatio: result.cpuOverheadRatio, commitVsSha256: result.commitVsSha256, commitVsSha256Wasm: result.commitVsSha256Wasm, commitVsSha256NativeInner: result.commitVsSha256NativeInner, commitVsSha256FullIteration: result.commitVsSha256FullIteration, commitVsSha256Trainer: result.commitVsSha256Trainer, auditVsTrain: result.auditVsTrain, vsTfjs: result.vsTfjs, stepMs, cpuMsPerStep, mainCpuMsPerStep, traceBytesPerIteration: result.trace.bytesPerIteration, loadAverage: result.loadAverage }));
   } finally {
     bar?.stop();
     rmSync(scratch, { recursive: true, force: true });
