@@ -16,12 +16,14 @@
  *   protocolNormalPriority  the protocol trainer with its workers at normal priority (thread-priority.ts's comparison)
  *   protocolCopy  the protocol trainer computing in its own buffer, copied into a commit slot after each step (the
  *              zero-copy slots' comparison: WorkerCommitSink zeroCopy false)
+ *   protocolNoTrace  the protocol trainer without the trace on disk (only in the paired rounds, 2b)
  *   tfjs       @tensorflow/tfjs (pure JS CPU backend): the same MLP, dropout, optimizer and batches
  *
  * Keys: testAccuracy (protocol run, 3 epochs), accuracyCurve, overheadRatio (protocol / baseline − 1),
  * overheadRatioVsMaskWorker (protocol / baselineMaskWorker − 1), overheadRatioPairs (the same comparison as the
- * median of 60 pairs of 20-step blocks run side by side, after the interleaved blocks) and overheadRatioPairsCi90
- * (its 90% bootstrap interval),
+ * median over 60 rounds of 20-step blocks run back to back, after the interleaved blocks) and overheadRatioPairsCi90
+ * (its 90% bootstrap interval), overheadRatioPairsNoTrace (+ Ci90: the same for the protocol trainer without the trace
+ * on disk, measured in the same rounds),
  * overheadRatioCommitOnly (commit / baseline − 1), commitVsSha256 (throughput of the tensor roots of every node
  * output of one iteration / one SHA-256 over the same bytes; the tensor trees in the native SHA-256 tree where it is
  * built, ADR 0013, else as commitVsSha256Wasm), commitVsSha256Wasm (the same roots without the native tree: leaves
@@ -120,7 +122,7 @@ function jobFor(train: Dataset, dsRoot: Uint8Array, scheme: "bls12-381" | "hash-
   return makeJob(spec, NONCE);
 }
 
-type Mode = "baseline" | "baselineMaskWorker" | "commitNoTrace" | "commit" | "protocol" | "protocolNoble" | "protocolNormalPriority" | "protocolCopy";
+type Mode = "baseline" | "baselineMaskWorker" | "commitNoTrace" | "commit" | "protocol" | "protocolNoble" | "protocolNormalPriority" | "protocolCopy" | "protocolNoTrace";
 /** the configurations that only train: no commitments, no journal, no trace */
 const trainsOnly = (m: Mode): boolean => m === "baseline" || m === "baselineMaskWorker";
 
@@ -279,8 +281,10 @@ async function main() {
     const blocks = quick ? 2 : 10;
     const blockSteps = quick ? 15 : 60;
     const modes: Mode[] = ["baseline", "baselineMaskWorker", "commitNoTrace", "commit", "protocol", "protocolNoble", "protocolNormalPriority", "protocolCopy"];
+    // protocolNoTrace runs only in the paired blocks (2b)
+    const allModes: Mode[] = [...modes, "protocolNoTrace"];
     const runs = Object.fromEntries(
-      await Promise.all(modes.map(async (m) => [m, await makeTrainer(m, train, dsRoot, trainsOnly(m) || m === "commitNoTrace" ? undefined : join(scratch, `trace-${m}`))] as const)),
+      await Promise.all(allModes.map(async (m) => [m, await makeTrainer(m, train, dsRoot, trainsOnly(m) || m === "commitNoTrace" || m === "protocolNoTrace" ? undefined : join(scratch, `trace-${m}`))] as const)),
     );
     const perUnit = () => Object.fromEntries([...modes, "tfjs"].map((k) => [k, [] as number[]])) as Record<Mode | "tfjs", number[]>;
     const times = perUnit();
@@ -300,7 +304,7 @@ async function main() {
     const tf = await loadTfjs();
     const tfModel = tf ? buildTfjsModel(tf) : null;
     // warm-up
-    for (const m of modes) {
+    for (const m of allModes) {
       for (let s = 0; s < 5; s++) await runs[m]!.trainer.runStep();
       await runs[m]!.drain();
       await runs[m]!.settle();
@@ -343,11 +347,12 @@ async function main() {
     bar.done();
     bar = null;
 
-    // ── 2b. the overhead in short pairs: protocol against baselineMaskWorker, blocks of 20 steps side by side ──
+    // ── 2b. the overhead in short rounds: protocol and protocolNoTrace against baselineMaskWorker, 20-step blocks ──
     // The interleaved blocks above compare medians of blocks that ran up to a whole round (~8 s) apart, and the
-    // shared host's phases last seconds: one run's overheadRatio moved by ±0.07 from run to run. Here each protocol
-    // block runs right after (or, every other round, right before) a baselineMaskWorker block of the same length, and
-    // the figure is the median of the pairs' ratios, with a bootstrap interval over the pairs.
+    // shared host's phases last seconds: one run's overheadRatio moved by ±0.07 from run to run. Here each round runs
+    // the three back to back (the order rotates), and each figure is the median over rounds of a block's ratio to its
+    // round's baseline block, with a bootstrap interval. protocolNoTrace is the protocol trainer without the trace
+    // on disk: the issue's "with commitments and journal vs without".
     const pairRounds = quick ? 6 : 60;
     const pairSteps = 20;
     const pairBlock = async (m: Mode): Promise<number> => {
@@ -360,21 +365,26 @@ async function main() {
       await r.settle();
       return ms;
     };
-    const pairs: { baselineMaskWorker: number; protocol: number }[] = [];
+    const pairModes = ["baselineMaskWorker", "protocolNoTrace", "protocol"] as const;
+    const pairs: Record<(typeof pairModes)[number], number>[] = [];
     bar = progress({ label: "paired blocks", total: pairRounds });
     for (let i = 0; i < pairRounds; i++) {
-      const order: Mode[] = i % 2 === 0 ? ["baselineMaskWorker", "protocol"] : ["protocol", "baselineMaskWorker"];
       const t: Partial<Record<Mode, number>> = {};
-      for (const m of order) t[m] = await pairBlock(m);
-      pairs.push({ baselineMaskWorker: t.baselineMaskWorker!, protocol: t.protocol! });
+      for (let k = 0; k < pairModes.length; k++) {
+        const m = pairModes[(i + k) % pairModes.length]!;
+        t[m] = await pairBlock(m);
+      }
+      pairs.push({ baselineMaskWorker: t.baselineMaskWorker!, protocolNoTrace: t.protocolNoTrace!, protocol: t.protocol! });
       bar.tick(1);
     }
     bar.done();
     bar = null;
     const pairRatios = pairs.map((p) => p.protocol / p.baselineMaskWorker - 1);
     const pairCi = bootstrapMedianCi(pairRatios, 0.9);
+    const noTraceRatios = pairs.map((p) => p.protocolNoTrace / p.baselineMaskWorker - 1);
+    const noTraceCi = bootstrapMedianCi(noTraceRatios, 0.9);
 
-    for (const m of modes) await runs[m]!.close();
+    for (const m of allModes) await runs[m]!.close();
     // audit of a trace without BLS proofs (hash seed scheme): the element checks and root verification alone
     const reader2 = TraceReader.open(join(scratch, "trace-commit"));
     const steps2 = Array.from({ length: quick ? 5 : 20 }, (_, i) => 10 + i);
@@ -405,9 +415,12 @@ async function main() {
       // the median over blocks of each block's protocol/baseline ratio (the blocks run back to back, so slow phases of
       // a shared machine hit both sides of a pair alike)
       overheadRatioPairedMedian: times.protocol.length ? round(median(times.protocol.map((p, i) => p / times.baseline[i]! - 1))) : null,
-      // section 2b: the median of 60 side-by-side pairs of 20-step blocks, protocol / baselineMaskWorker − 1
+      // section 2b: the median over 60 rounds of 20-step blocks run back to back, protocol / baselineMaskWorker − 1,
+      // and the same without the trace on disk (commitments, journal and BLS VRF seeds only)
       overheadRatioPairs: round(median(pairRatios)),
       overheadRatioPairsCi90: pairCi.map((x) => round(x)),
+      overheadRatioPairsNoTrace: round(median(noTraceRatios)),
+      overheadRatioPairsNoTraceCi90: noTraceCi.map((x) => round(x)),
       commitVsSha256: round(median(shaMs) / median(commitMs)),
       commitVsSha256Wasm: round(median(shaMs) / median(wasmMs)),
       commitVsSha256NativeInner: round(median(shaMs) / median(nativeInnerMs)),
@@ -427,7 +440,7 @@ async function main() {
       cpuOverheadRatioCommitOnly: cpuMsPerStep.commit !== null && cpuMsPerStep.baseline ? round(cpuMsPerStep.commit / cpuMsPerStep.baseline - 1) : null,
       loadAverage: loadavg().map((x) => round(x, 2)),
       blocks: { count: blocks, stepsPerBlock: blockSteps, times, cpu },
-      pairs: { rounds: pairRounds, stepsPerBlock: pairSteps, msPerStep: pairs.map((p) => ({ baselineMaskWorker: round(p.baselineMaskWorker, 3), protocol: round(p.protocol, 3) })) },
+      pairs: { rounds: pairRounds, stepsPerBlock: pairSteps, msPerStep: pairs.map((p) => Object.fromEntries(pairModes.map((m) => [m, round(p[m], 3)]))) },
       commitment: {
         iterationBytes,
         commitMsPerIteration: round(median(commitMs), 3),
@@ -452,7 +465,7 @@ async function main() {
     mkdirSync(dirname(outFile), { recursive: true });
     writeFileSync(outFile, JSON.stringify(result, null, 2) + "\n");
     log(`wrote ${outFile}`);
-    log(JSON.stringify({ testAccuracy: result.testAccuracy, overheadRatio: result.overheadRatio, overheadRatioPairs: result.overheadRatioPairs, overheadRatioPairsCi90: result.overheadRatioPairsCi90, overheadRatioVsMaskWorker: result.overheadRatioVsMaskWorker, overheadRatioCommitOnly: result.overheadRatioCommitOnly, cpuOverheadRatio: result.cpuOverheadRatio, commitVsSha256: result.commitVsSha256, commitVsSha256Wasm: result.commitVsSha256Wasm, commitVsSha256NativeInner: result.commitVsSha256NativeInner, commitVsSha256FullIteration: result.commitVsSha256FullIteration, commitVsSha256Trainer: result.commitVsSha256Trainer, auditVsTrain: result.auditVsTrain, vsTfjs: result.vsTfjs, stepMs, cpuMsPerStep, mainCpuMsPerStep, traceBytesPerIteration: result.trace.bytesPerIteration, loadAverage: result.loadAverage }));
+    log(JSON.stringify({ testAccuracy: result.testAccuracy, overheadRatio: result.overheadRatio, overheadRatioPairs: result.overheadRatioPairs, overheadRatioPairsCi90: result.overheadRatioPairsCi90, overheadRatioPairsNoTrace: result.overheadRatioPairsNoTrace, overheadRatioPairsNoTraceCi90: result.overheadRatioPairsNoTraceCi90, overheadRatioVsMaskWorker: result.overheadRatioVsMaskWorker, overheadRatioCommitOnly: result.overheadRatioCommitOnly, cpuOverheadRatio: result.cpuOverheadRatio, commitVsSha256: result.commitVsSha256, commitVsSha256Wasm: result.commitVsSha256Wasm, commitVsSha256NativeInner: result.commitVsSha256NativeInner, commitVsSha256FullIteration: result.commitVsSha256FullIteration, commitVsSha256Trainer: result.commitVsSha256Trainer, auditVsTrain: result.auditVsTrain, vsTfjs: result.vsTfjs, stepMs, cpuMsPerStep, mainCpuMsPerStep, traceBytesPerIteration: result.trace.bytesPerIteration, loadAverage: result.loadAverage }));
   } finally {
     bar?.stop();
     rmSync(scratch, { recursive: true, force: true });
