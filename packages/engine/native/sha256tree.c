@@ -4,7 +4,8 @@
  * A tensor's bytes are cut into 1 KiB chunks; leaf k = SHA-256(0x00 || chunk k) (the last chunk may be short);
  * parent = SHA-256(0x01 || left || right), a missing right child being the all-zero subtree of its level
  * (Z0 = 32 zero bytes, Z(l+1) = parent(Zl, Zl)); the top is the last parent (or the one leaf). The 0x02 root over
- * kind and length stays in TypeScript (fasthash.ts), which also checks this module against its own path at load.
+ * kind and length stays in TypeScript (fasthash.ts); native-hash.ts loads this module and checks it against
+ * node:crypto and core's reference tree before using it.
  *
  * Why native: with 1 KiB chunks, hashing from JavaScript pays one call into node:crypto per leaf and per inner node
  * (~0.2-0.3 us each, about as much as the hashing of an inner node). Here a whole tensor is one call, and four
@@ -30,7 +31,6 @@
 #endif
 
 #define CHUNK 1024
-#define MAX_LEVELS 64
 
 static const uint32_t IV[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
 
