@@ -1,6 +1,8 @@
 // Memory check of sha256tree.c (ADR 0013): builds it with AddressSanitizer and UndefinedBehaviorSanitizer, then hashes
 // messages of 0..300 bytes and more, each in an ArrayBuffer of exactly its size (a read past the end lands in the
 // sanitizer's red zone), and tensors of every shape class, comparing every SHA-256 with node:crypto's.
+// Then it builds the portable variant (-DSHA256TREE_PORTABLE: no x86 code, as on other CPUs) with -Werror and checks
+// that it loads, says available() false, and refuses to hash.
 // Not part of `npm test` (it needs gcc's sanitizer runtimes); run it after changing the C:
 //   node packages/engine/native/asan-check.mjs
 // It re-runs itself under LD_PRELOAD of the runtimes; a finding aborts with the sanitizer's report (exit != 0).
@@ -22,7 +24,20 @@ if (!process.env.ASAN_CHECK_MODULE) {
     stdio: "inherit",
     env: { ...process.env, ASAN_CHECK_MODULE: out, ASAN_OPTIONS: "detect_leaks=0", LD_PRELOAD: `${lib("libasan.so")}:${lib("libubsan.so")}` },
   });
-  process.exit(r.status ?? 1);
+  if (r.status !== 0) process.exit(r.status ?? 1);
+  const portable = join(dirname(out), "portable.node");
+  execFileSync("cc", ["-DSHA256TREE_PORTABLE", "-O2", "-std=c11", "-Wall", "-Wextra", "-Werror", "-fPIC", "-shared", "-I", include, "-o", portable, join(here, "sha256tree.c")], { stdio: "inherit" });
+  const p = createRequire(import.meta.url)(portable);
+  if (p.available() !== false) throw new Error("the portable build says available()");
+  let refused = false;
+  try {
+    p.tensorTop(new Float32Array(4), new Uint8Array(32));
+  } catch (e) {
+    refused = /no SHA extensions/.test(e.message);
+  }
+  if (!refused) throw new Error("the portable build did not refuse to hash");
+  console.log("asan-check: the portable build compiles without warnings, says available() false and refuses to hash");
+  process.exit(0);
 }
 
 const m = createRequire(import.meta.url)(process.env.ASAN_CHECK_MODULE);

@@ -22,7 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__x86_64__) || defined(_M_X64)
+/* SHA256TREE_PORTABLE builds the module without the x86 code, as on other CPUs (available() is false) */
+#if (defined(__x86_64__) || defined(_M_X64)) && !defined(SHA256TREE_PORTABLE)
 #include <cpuid.h>
 #include <immintrin.h>
 #define HAVE_X86 1
