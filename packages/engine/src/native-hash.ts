@@ -11,7 +11,7 @@ import { existsSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { CHUNK_ELEMS, Kind, equalBytes, tensorRoot } from "@refereed/core";
+import { CHUNK_ELEMS, Kind, equalBytes, rootHash, tensorRoot } from "@refereed/core";
 
 export interface NativeTree {
   /** SHA-256 of the bytes of `data` into `out` (32 bytes) */
@@ -37,17 +37,6 @@ export const NATIVE_TREE_PATH = fileURLToPath(new URL("../native/build/sha256tre
 
 let cached: { tree: NativeTree | null; status: NativeTreeStatus } | undefined;
 
-/** H(0x02 || u8(kind) || u64be(len) || top): the root over a top (SPEC §2) */
-function rootOver(kind: number, len: number, top: Uint8Array): Uint8Array {
-  const r = Buffer.alloc(42);
-  r[0] = 0x02;
-  r[1] = kind;
-  r.writeUInt32BE(Math.floor(len / 4294967296), 2);
-  r.writeUInt32BE(len >>> 0, 6);
-  r.set(top, 10);
-  return createHash("sha256").update(r).digest();
-}
-
 /**
  * The module's answers on a few inputs against node:crypto and core: message lengths around the block and padding
  * boundaries, and tensors of one short chunk, of leaf pairs with an odd last chunk, and of full chunks only
@@ -63,7 +52,7 @@ export function selfCheck(m: NativeTree): string | null {
   for (const n of [1, CHUNK_ELEMS - 1, 5 * CHUNK_ELEMS + 3, 9 * CHUNK_ELEMS, 12 * CHUNK_ELEMS]) {
     const t = Float32Array.from({ length: n }, (_, i) => Math.sin(i + n));
     m.tensorTop(t, out);
-    if (!equalBytes(rootOver(Kind.Tensor, n, out), tensorRoot(t))) return `the tensor root of ${n} elements`;
+    if (!equalBytes(rootHash(Kind.Tensor, n, out), tensorRoot(t))) return `the tensor root of ${n} elements`;
   }
   return null;
 }
