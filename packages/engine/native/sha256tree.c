@@ -283,18 +283,11 @@ static const size_t ELEM_BYTES[] = {
 /* the bytes of a TypedArray argument; NULL (with a TypeError thrown) if it is not one */
 static uint8_t *bytes_of(napi_env env, napi_value v, size_t *n, const char *what) {
   bool is;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) {
-    napi_throw_type_error(env, NULL, what);
-    return NULL;
-  }
   napi_typedarray_type type;
   size_t length;
   void *data;
-  if (napi_get_typedarray_info(env, v, &type, &length, &data, NULL, NULL) != napi_ok) {
-    napi_throw_type_error(env, NULL, what);
-    return NULL;
-  }
-  if ((size_t)type >= sizeof ELEM_BYTES / sizeof ELEM_BYTES[0] || ELEM_BYTES[type] == 0) {
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is || napi_get_typedarray_info(env, v, &type, &length, &data, NULL, NULL) != napi_ok ||
+      (size_t)type >= sizeof ELEM_BYTES / sizeof ELEM_BYTES[0] || ELEM_BYTES[type] == 0) {
     napi_throw_type_error(env, NULL, what);
     return NULL;
   }
