@@ -316,11 +316,27 @@ async function main() {
     // between blocks (node --expose-gc) starts each block with the heap collected
     const units: (Mode | "tfjs")[] = [...modes, ...(tf && tfModel ? (["tfjs"] as const) : [])];
     const collect = (globalThis as { gc?: () => void }).gc;
+    /**
+     * One timed block of `steps` steps of configuration m, its commitments drained inside the time and its seed
+     * lookahead settled after: wall, process CPU and training-thread CPU per step. Starts with the heap collected.
+     */
+    const timedBlock = async (m: Mode, steps: number) => {
+      const r = runs[m]!;
+      collect?.();
+      const start = performance.now();
+      const c0 = cpuMs();
+      const t0 = mainCpuMs();
+      for (let s = 0; s < steps; s++) await r.trainer.runStep();
+      await r.drain();
+      const block = { ms: (performance.now() - start) / steps, cpuMs: (cpuMs() - c0) / steps, mainCpuMs: (mainCpuMs() - t0) / steps };
+      await r.settle();
+      return block;
+    };
     for (let b = 0; b < blocks; b++) {
       for (const unit of [...units.slice(b % units.length), ...units.slice(0, b % units.length)]) {
-        collect?.();
         bar.tick(0, `block ${b + 1}/${blocks}: ${unit}`);
         if (unit === "tfjs") {
+          collect?.();
           const start = performance.now();
           const c0 = cpuMs();
           for (let s = 0; s < blockSteps; s++) await tfjsStep(tf!, tfModel!, train, runs.baseline!.trainer.schedule.examples(b * blockSteps + s));
@@ -329,17 +345,10 @@ async function main() {
           bar.tick(blockSteps);
           continue;
         }
-        const m = unit;
-        const r = runs[m]!;
-        const start = performance.now();
-        const c0 = cpuMs();
-        const t0 = mainCpuMs();
-        for (let s = 0; s < blockSteps; s++) await r.trainer.runStep();
-        await r.drain();
-        times[m].push((performance.now() - start) / blockSteps);
-        cpu[m].push((cpuMs() - c0) / blockSteps);
-        mainCpu[m].push((mainCpuMs() - t0) / blockSteps);
-        await r.settle();
+        const block = await timedBlock(unit, blockSteps);
+        times[unit].push(block.ms);
+        cpu[unit].push(block.cpuMs);
+        mainCpu[unit].push(block.mainCpuMs);
         bar.tick(blockSteps);
       }
       log(`block ${b + 1}/${blocks}: ${Object.entries(times).map(([k, v]) => `${k} ${v.at(-1)?.toFixed(2) ?? "-"} ms`).join(", ")}`);
@@ -355,34 +364,28 @@ async function main() {
     // on disk: the issue's "with commitments and journal vs without".
     const pairRounds = quick ? 6 : 60;
     const pairSteps = 20;
-    const pairBlock = async (m: Mode): Promise<number> => {
-      const r = runs[m]!;
-      collect?.();
-      const start = performance.now();
-      for (let s = 0; s < pairSteps; s++) await r.trainer.runStep();
-      await r.drain();
-      const ms = (performance.now() - start) / pairSteps;
-      await r.settle();
-      return ms;
-    };
     const pairModes = ["baselineMaskWorker", "protocolNoTrace", "protocol"] as const;
-    const pairs: Record<(typeof pairModes)[number], number>[] = [];
+    type PairMode = (typeof pairModes)[number];
+    const pairs: Record<PairMode, number>[] = [];
     bar = progress({ label: "paired blocks", total: pairRounds });
     for (let i = 0; i < pairRounds; i++) {
-      const t: Partial<Record<Mode, number>> = {};
+      const blockMs = {} as Record<PairMode, number>;
       for (let k = 0; k < pairModes.length; k++) {
         const m = pairModes[(i + k) % pairModes.length]!;
-        t[m] = await pairBlock(m);
+        blockMs[m] = (await timedBlock(m, pairSteps)).ms;
       }
-      pairs.push({ baselineMaskWorker: t.baselineMaskWorker!, protocolNoTrace: t.protocolNoTrace!, protocol: t.protocol! });
+      pairs.push(blockMs);
       bar.tick(1);
     }
     bar.done();
     bar = null;
-    const pairRatios = pairs.map((p) => p.protocol / p.baselineMaskWorker - 1);
-    const pairCi = bootstrapMedianCi(pairRatios, 0.9);
-    const noTraceRatios = pairs.map((p) => p.protocolNoTrace / p.baselineMaskWorker - 1);
-    const noTraceCi = bootstrapMedianCi(noTraceRatios, 0.9);
+    /** the median over rounds of m's block / its round's baseline block − 1, and its 90% bootstrap interval */
+    const vsPairBaseline = (m: PairMode) => {
+      const ratios = pairs.map((p) => p[m] / p.baselineMaskWorker - 1);
+      return { median: median(ratios), ci90: bootstrapMedianCi(ratios, 0.9) };
+    };
+    const pairProtocol = vsPairBaseline("protocol");
+    const pairNoTrace = vsPairBaseline("protocolNoTrace");
 
     for (const m of allModes) await runs[m]!.close();
     // audit of a trace without BLS proofs (hash seed scheme): the element checks and root verification alone
@@ -417,10 +420,10 @@ async function main() {
       overheadRatioPairedMedian: times.protocol.length ? round(median(times.protocol.map((p, i) => p / times.baseline[i]! - 1))) : null,
       // section 2b: the median over 60 rounds of 20-step blocks run back to back, protocol / baselineMaskWorker − 1,
       // and the same without the trace on disk (commitments, journal and BLS VRF seeds only)
-      overheadRatioPairs: round(median(pairRatios)),
-      overheadRatioPairsCi90: pairCi.map((x) => round(x)),
-      overheadRatioPairsNoTrace: round(median(noTraceRatios)),
-      overheadRatioPairsNoTraceCi90: noTraceCi.map((x) => round(x)),
+      overheadRatioPairs: round(pairProtocol.median),
+      overheadRatioPairsCi90: pairProtocol.ci90.map((x) => round(x)),
+      overheadRatioPairsNoTrace: round(pairNoTrace.median),
+      overheadRatioPairsNoTraceCi90: pairNoTrace.ci90.map((x) => round(x)),
       commitVsSha256: round(median(shaMs) / median(commitMs)),
       commitVsSha256Wasm: round(median(shaMs) / median(wasmMs)),
       commitVsSha256NativeInner: round(median(shaMs) / median(nativeInnerMs)),
